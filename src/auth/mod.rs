@@ -1,0 +1,7 @@
+//! Authentication: password hashing, access tokens and the request guard.
+
+pub mod extractor;
+pub mod jwt;
+pub mod password;
+
+pub use extractor::AuthUser;

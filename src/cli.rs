@@ -1,0 +1,199 @@
+//! The command line: serve, migrate, users, import, seed, evaluate, report, audit.
+
+use crate::config::Config;
+use crate::domain::Role;
+use crate::{Application, services};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "ladder", version, about = "Enterprise cultivation registry, grading engine, review workflow and quota rollup")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate, seed the reference data and rule sets, and serve HTTP (LADDER_BIND, default 127.0.0.1:8080).
+    Serve,
+    /// Run the database migrations and seed the reference data, then exit.
+    Migrate,
+    /// Manage user accounts.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Import a CSV file: every bad row is reported with its line number; nothing is written unless the whole file is good.
+    Import {
+        kind: ImportKind,
+        file: PathBuf,
+    },
+    /// Load data sets.
+    Seed {
+        /// The synthetic Shenyang demo data set (fixtures/demo): enterprises, facts 2022–2025 and users of every role.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// For enterprise accounts: the enterprise's credit code.
+        #[arg(long)]
+        enterprise_uscc: Option<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and name the first broken link.
+    Verify,
+    /// Print the number of entries and the current head hash (keep it elsewhere).
+    Head,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportKind {
+    Enterprises,
+    Facts,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "one of enterprise, reviewer, official, admin".into())
+}
+
+pub fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ladder: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&config.log_filter, config.log_json);
+    match run(cli, config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ladder: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
+    let state = Application::prepare(config)?;
+    match cli.command {
+        Command::Serve => {
+            let rt = actix_web::rt::System::new();
+            rt.block_on(crate::serve(state))?;
+        }
+        Command::Migrate => {
+            println!("database migrated and seeded");
+        }
+        Command::Users { command: UsersCommand::Create { username, role, enterprise_uscc, password_stdin: _ } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let mut conn = state.pool.get()?;
+            let enterprise_id = match enterprise_uscc {
+                Some(u) => Some(
+                    crate::models::enterprise::by_uscc(&mut conn, &u.to_ascii_uppercase())?
+                        .ok_or_else(|| anyhow::anyhow!("no enterprise with credit code {u}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let name = services::users::check_new_user(&mut conn, &username, &password, role, enterprise_id)
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let hash = crate::auth::password::hash_blocking(&password)?;
+            let u = services::users::create_user(&mut conn, "cli", &name, &hash, role, enterprise_id).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            println!("created user {} (id {}, role {})", u.username, u.id, u.role);
+        }
+        Command::Import { kind, file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let mut conn = state.pool.get()?;
+            let result = match kind {
+                ImportKind::Enterprises => services::import::enterprises(&mut conn, "cli", &text, true),
+                ImportKind::Facts => services::import::facts(&mut conn, "cli", &text, true),
+            };
+            match result {
+                Ok(n) => println!("imported {n} rows from {}", file.display()),
+                Err(services::import::ImportError::Rows(errors)) => {
+                    for e in &errors {
+                        eprintln!("{}: line {}: {}: {}", file.display(), e.line, e.field, e.message);
+                    }
+                    eprintln!("{} problem(s); nothing was written", errors.len());
+                    return Ok(ExitCode::from(1));
+                }
+                Err(services::import::ImportError::Other(e)) => return Err(anyhow::anyhow!(describe(e))),
+            }
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                println!("reference data and rule sets are seeded on every start; add --demo for the demo data set");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut conn = state.pool.get()?;
+            let summary = services::demo::seed(&mut conn).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            println!("{summary}");
+        }
+        Command::Audit { command } => {
+            let mut conn = state.pool.get()?;
+            match command {
+                AuditCommand::Verify => {
+                    let started = std::time::Instant::now();
+                    let v = services::audit::verify(&mut conn)?;
+                    let ms = started.elapsed().as_millis();
+                    if v.ok {
+                        println!("audit chain ok: {} entries, head {} ({ms} ms)", v.entries, v.head);
+                    } else {
+                        println!(
+                            "audit chain BROKEN at entry {}: {} (last good head {})",
+                            v.first_broken_id.unwrap_or_default(),
+                            v.reason.unwrap_or_default(),
+                            v.head
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                }
+                AuditCommand::Head => {
+                    let (n, head) = services::audit::head(&mut conn)?;
+                    println!("{n} {head}");
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A service error as one line for the terminal.
+pub fn describe(e: crate::error::AppError) -> String {
+    match e {
+        crate::error::AppError::Validation(errors) => errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        crate::error::AppError::Internal(e) => format!("{e:#}"),
+        other => other.problem().detail,
+    }
+}

@@ -1,0 +1,112 @@
+//! Typed configuration, read once from the environment (and an optional `.env`).
+
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The service's settings. Travels as `web::Data<Config>`; tests build their own.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `postgres://…` / `postgresql://…` for PostgreSQL; anything else is a SQLite path.
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// `None` = generate on first start and keep it in the database.
+    pub jwt_secret: Option<SecretString>,
+    pub issuer: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub pool_size: u32,
+    /// Argon2 hashes allowed at once; the rest wait (bounded memory and CPU under a login flood).
+    pub max_concurrent_hashes: usize,
+    /// Failed logins for one account before it is locked out for `lockout`.
+    pub max_failed_logins: i32,
+    pub lockout: Duration,
+    pub log_filter: String,
+    pub log_json: bool,
+    pub workers: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError {
+            var: name,
+            message: format!("cannot parse {v:?}: {e}"),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the environment; names the variable that is wrong.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let jwt_secret = match var("LADDER_JWT_SECRET") {
+            None => None,
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError {
+                    var: "LADDER_JWT_SECRET",
+                    message: "must be at least 32 bytes (256 bits)".into(),
+                });
+            }
+            Some(s) => Some(SecretString::from(s)),
+        };
+        let log_format = var("LADDER_LOG_FORMAT").unwrap_or_else(|| "text".into());
+        let log_json = match log_format.as_str() {
+            "json" => true,
+            "text" => false,
+            other => {
+                return Err(ConfigError {
+                    var: "LADDER_LOG_FORMAT",
+                    message: format!("expected json or text, got {other:?}"),
+                });
+            }
+        };
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "ladder.db".into()),
+            bind: parse("LADDER_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            jwt_secret,
+            issuer: var("LADDER_ISSUER").unwrap_or_else(|| "ladder".into()),
+            access_ttl: Duration::from_secs(parse("LADDER_ACCESS_TTL_SECS", 900u64)?),
+            refresh_ttl: Duration::from_secs(parse("LADDER_REFRESH_TTL_SECS", 14 * 86_400u64)?),
+            pool_size: parse("LADDER_POOL_SIZE", 16u32)?,
+            max_concurrent_hashes: parse("LADDER_MAX_HASHES", 2usize)?.max(1),
+            max_failed_logins: parse("LADDER_MAX_FAILED_LOGINS", 5i32)?,
+            lockout: Duration::from_secs(parse("LADDER_LOCKOUT_SECS", 300u64)?),
+            log_filter: var("LADDER_LOG").unwrap_or_else(|| "info".into()),
+            log_json,
+            workers: parse("LADDER_WORKERS", 0usize)?,
+        })
+    }
+
+    /// Settings for tests: a given database, everything else local defaults.
+    pub fn for_tests(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_secret: None,
+            issuer: "ladder".into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(86_400),
+            pool_size: 8,
+            max_concurrent_hashes: 2,
+            max_failed_logins: 5,
+            lockout: Duration::from_secs(300),
+            log_filter: "warn".into(),
+            log_json: false,
+            workers: 2,
+        }
+    }
+}

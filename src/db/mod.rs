@@ -1,0 +1,166 @@
+//! The database: one connection type over SQLite and PostgreSQL, the pool, migrations and
+//! the write-transaction helper every service uses.
+
+pub mod schema;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+/// One code path over both backends.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a URL names. Chosen from the scheme; never a silent fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Establishes a connection for the backend the URL names (the derived `establish` tries
+/// SQLite first and hides the PostgreSQL error, so we choose ourselves).
+fn establish(url: &str) -> diesel::ConnectionResult<DbConnection> {
+    match Backend::of_url(url) {
+        Backend::Postgres => PgConnection::establish(url).map(DbConnection::Postgres),
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            SqliteConnection::establish(path).map(DbConnection::Sqlite)
+        }
+    }
+}
+
+/// r2d2 manager that uses our scheme-based `establish`.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Per-connection settings: SQLite pragmas for durability and concurrency.
+#[derive(Debug)]
+struct Pragmas {
+    file: bool,
+}
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            let mut sql = String::from("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;");
+            if self.file {
+                sql.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+            }
+            c.batch_execute(&sql).map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds the pool; fails fast (short timeout) when the database cannot be reached.
+pub fn connect(url: &str, size: u32) -> anyhow::Result<DbPool> {
+    let backend = Backend::of_url(url);
+    let file = backend == Backend::Sqlite && url != ":memory:";
+    let size = if url == ":memory:" { 1 } else { size.max(1) };
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(Pragmas { file }))
+        .build(Manager { url: url.to_string() })
+        .with_context(|| format!("connecting to the {backend:?} database"))
+}
+
+/// Runs the migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let result = match conn {
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))
+}
+
+/// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so a writer takes the write lock
+/// up front and waits on `busy_timeout` instead of failing mid-way on a lock upgrade; on
+/// PostgreSQL a plain transaction. Nested calls become savepoints.
+pub fn write_tx<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let outermost = match conn {
+        DbConnection::Sqlite(c) => {
+            let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                .transaction_depth()
+                .map_err(E::from)?;
+            depth.is_none()
+        }
+        DbConnection::Postgres(_) => false,
+    };
+    if !outermost {
+        return conn.transaction(f);
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?;
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(E::from)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

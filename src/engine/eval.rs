@@ -1,0 +1,837 @@
+//! Evaluation: walks a compiled rule set over one enterprise's facts with three-valued logic
+//! (true, false, unknown-because-missing) and builds the explained result.
+//!
+//! Facts are read by catalog position from dense rows; labels, sources and thresholds are
+//! borrowed from the rule set, so a full trace costs one vector and no text allocation unless
+//! facts are missing.
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+use super::compile::MAX_DIMENSIONS;
+use super::facts::{FactTable, FactValue};
+use super::num::{Frac, Val};
+use super::pool::Pool;
+use super::rules::{Agg, Applies, Body, Cond, Expr, Model, Points, RouteKind, RuleSet};
+use crate::catalog::{INDICATORS, Kind};
+
+/// What the engine is asked to grade.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The assessment date: its year Y anchors every relative year (上年度 = Y−1).
+    pub as_of: NaiveDate,
+    pub facts: &'a FactTable,
+    /// Tier codes of the certifications active on `as_of`.
+    pub holds: &'a [String],
+    /// A re-review (复核) of a held title rather than a first application.
+    pub renewal: bool,
+    /// The enterprises to rank against, for percentile scoring.
+    pub pool: Option<&'a Pool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Eligible,
+    Ineligible,
+    Incomplete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    Standard,
+    Direct,
+}
+
+/// The observed value behind a criterion, as shown to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Actual {
+    Num(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal),
+    Bool(bool),
+}
+
+/// One line of the explanation. Text fields borrow from the rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CriterionResult<'a> {
+    pub id: &'a str,
+    pub label_zh: &'a str,
+    pub label_en: &'a str,
+    /// `null` when a reviewer decides (`review`) or when missing facts leave it open (`missing`).
+    pub passed: Option<bool>,
+    pub review: bool,
+    pub confirmed: bool,
+    pub route: RouteKind,
+    pub actual: Option<Actual>,
+    pub threshold: &'a str,
+    #[serde(
+        with = "rust_decimal::serde::arbitrary_precision_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub points: Option<Decimal>,
+    pub source: &'a str,
+    /// Facts whose absence leaves this criterion undecided, as `"2025.rd_expense"`.
+    pub missing: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<&'a str>,
+}
+
+/// The result of grading one enterprise against one rule set (API.md "Evaluation result";
+/// the caller adds `tier`, `as_of` and `ruleset`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation<'a> {
+    pub outcome: Outcome,
+    /// `null` unless eligible.
+    pub route: Option<Route>,
+    /// Points earned; when facts are missing, the points earned so far (a lower bound).
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    pub score: Option<Decimal>,
+    /// The most the score could reach if the missing facts arrived; absent when exact.
+    #[serde(
+        with = "rust_decimal::serde::arbitrary_precision_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub score_max: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    pub pass_mark: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade: Option<&'a str>,
+    /// The company stage that chose the weights of a points model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<&'a str>,
+    /// Which alternative scheme granted the tier, for rule sets with schemes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<&'a str>,
+    /// Empty when evaluated without trace.
+    pub criteria: Vec<CriterionResult<'a>>,
+    /// Facts whose absence leaves some criterion undecided, as `"2025.rd_expense"`.
+    pub missing: Vec<String>,
+}
+
+/// Kleene three-valued truth: unknown means a missing fact could still decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tri {
+    T,
+    F,
+    U,
+}
+
+impl Tri {
+    fn of(b: bool) -> Tri {
+        if b { Tri::T } else { Tri::F }
+    }
+    fn and(self, o: Tri) -> Tri {
+        match (self, o) {
+            (Tri::F, _) | (_, Tri::F) => Tri::F,
+            (Tri::T, Tri::T) => Tri::T,
+            _ => Tri::U,
+        }
+    }
+    fn or(self, o: Tri) -> Tri {
+        match (self, o) {
+            (Tri::T, _) | (_, Tri::T) => Tri::T,
+            (Tri::F, Tri::F) => Tri::F,
+            _ => Tri::U,
+        }
+    }
+    fn not(self) -> Tri {
+        match self {
+            Tri::T => Tri::F,
+            Tri::F => Tri::T,
+            Tri::U => Tri::U,
+        }
+    }
+    fn passed(self) -> Option<bool> {
+        match self {
+            Tri::T => Some(true),
+            Tri::F => Some(false),
+            Tri::U => None,
+        }
+    }
+}
+
+/// A fact the evaluation needed and did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FactKey {
+    year: i32,
+    idx: u16,
+}
+
+impl FactKey {
+    fn text(self) -> String {
+        format!(
+            "{}.{}",
+            self.year,
+            INDICATORS
+                .get(usize::from(self.idx))
+                .map_or("?", |i| i.code)
+        )
+    }
+}
+
+/// Per-evaluation state. `missing` is a stack: a sub-test that reaches a definite answer
+/// truncates what its children pushed, so only facts that could still matter remain.
+pub(crate) struct Ctx<'a> {
+    facts: &'a FactTable,
+    year: i32,
+    holds: &'a [String],
+    renewal: bool,
+    pool: Option<&'a Pool>,
+    pub(crate) missing: Vec<FactKey>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        facts: &'a FactTable,
+        as_of: NaiveDate,
+        holds: &'a [String],
+        renewal: bool,
+        pool: Option<&'a Pool>,
+    ) -> Self {
+        Ctx {
+            facts,
+            year: as_of.year(),
+            holds,
+            renewal,
+            pool,
+            missing: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn fact(&mut self, idx: u16, year: i32) -> Val {
+        match self.facts.get(year, usize::from(idx)) {
+            Some(FactValue::Num(d)) => Val::Num(Frac::int(d)),
+            Some(FactValue::Bool(b)) => Val::Bool(b),
+            None => {
+                // An absent rank means the enterprise holds no such rank, not that data is missing.
+                if INDICATORS
+                    .get(usize::from(idx))
+                    .is_some_and(|i| i.kind == Kind::Rank)
+                {
+                    Val::Nothing
+                } else {
+                    self.missing.push(FactKey { year, idx });
+                    Val::Missing
+                }
+            }
+        }
+    }
+
+    fn num(&mut self, idx: u16, year: i32) -> Result<Decimal, Val> {
+        match self.fact(idx, year) {
+            Val::Num(f) => Ok(f.approx()),
+            other => Err(other),
+        }
+    }
+
+    pub(crate) fn expr(&mut self, e: &Expr, base: i32) -> Val {
+        match e {
+            Expr::Fact { idx, year } => self.fact(*idx, base + year),
+            Expr::Agg { agg, idx, years } => {
+                let mut acc: Option<Frac> = None;
+                let mut count = 0u32;
+                let mut missing = false;
+                for y in years.iter() {
+                    match self.fact(*idx, base + y) {
+                        Val::Num(f) => {
+                            count += 1;
+                            acc = Some(match (acc, agg) {
+                                (None, _) => f,
+                                (Some(a), Agg::Sum | Agg::Avg) => a.add(f),
+                                (Some(a), Agg::Min) => {
+                                    if f.cmp_frac(a).is_lt() {
+                                        f
+                                    } else {
+                                        a
+                                    }
+                                }
+                                (Some(a), Agg::Max) => {
+                                    if f.cmp_frac(a).is_gt() {
+                                        f
+                                    } else {
+                                        a
+                                    }
+                                }
+                            });
+                        }
+                        Val::Missing => missing = true,
+                        _ => {}
+                    }
+                }
+                match (missing, acc) {
+                    (true, _) => Val::Missing,
+                    (false, None) => Val::Nothing,
+                    (false, Some(a)) if *agg == Agg::Avg => a
+                        .div(Frac::int(Decimal::from(count)))
+                        .map_or(Val::Nothing, Val::Num),
+                    (false, Some(a)) => Val::Num(a),
+                }
+            }
+            Expr::Growth { idx, from, to } => self.growth(*idx, base + from, base + to),
+            Expr::AvgGrowth { idx, years } => {
+                let mut acc: Option<Frac> = None;
+                let mut missing = false;
+                let mut undefined = false;
+                for y in years.iter() {
+                    match self.growth(*idx, base + y - 1, base + y) {
+                        Val::Num(g) => acc = Some(acc.map_or(g, |a| a.add(g))),
+                        Val::Missing => missing = true,
+                        _ => undefined = true,
+                    }
+                }
+                if missing {
+                    Val::Missing
+                } else if undefined {
+                    Val::Nothing
+                } else {
+                    acc.and_then(|a| a.div(Frac::int(Decimal::from(years.len() as u64))))
+                        .map_or(Val::Nothing, Val::Num)
+                }
+            }
+            Expr::Cagr { idx, from, to } => {
+                let (a, b) = (self.num(*idx, base + from), self.num(*idx, base + to));
+                match (a, b) {
+                    (Ok(a), Ok(b)) if a > Decimal::ZERO && !b.is_sign_negative() => {
+                        match Frac::new(b, a) {
+                            Some(ratio) => Val::Cagr {
+                                ratio,
+                                years: (to - from).unsigned_abs(),
+                            },
+                            None => Val::Nothing,
+                        }
+                    }
+                    (Err(Val::Missing), _) | (_, Err(Val::Missing)) => Val::Missing,
+                    _ => Val::Nothing,
+                }
+            }
+            Expr::Ratio(a, b) => {
+                let (a, b) = (self.expr(a, base), self.expr(b, base));
+                match (a, b) {
+                    (Val::Num(a), Val::Num(b)) => a
+                        .div(b)
+                        .map_or(Val::Nothing, |q| Val::Num(q.scale(Decimal::ONE_HUNDRED))),
+                    (Val::Missing, _) | (_, Val::Missing) => Val::Missing,
+                    _ => Val::Nothing,
+                }
+            }
+        }
+    }
+
+    fn growth(&mut self, idx: u16, from: i32, to: i32) -> Val {
+        let (a, b) = (self.num(idx, from), self.num(idx, to));
+        match (a, b) {
+            // Growth from a zero or negative base is undefined, which fails the test rather than
+            // passing it by accident.
+            (Ok(a), Ok(b)) if a > Decimal::ZERO => {
+                match (b - a).checked_mul(Decimal::ONE_HUNDRED) {
+                    Some(n) => Frac::new(n, a).map_or(Val::Nothing, Val::Num),
+                    None => Val::Nothing,
+                }
+            }
+            (Err(Val::Missing), _) | (_, Err(Val::Missing)) => Val::Missing,
+            _ => Val::Nothing,
+        }
+    }
+
+    /// Evaluates a test; also returns the value of the leaf that decided it, for the trace.
+    pub(crate) fn cond(&mut self, c: &Cond, base: i32) -> (Tri, Option<Val>) {
+        let mark = self.missing.len();
+        let out = match c {
+            Cond::Cmp { left, op, right } => {
+                let v = self.expr(left, base);
+                let t = match v {
+                    Val::Missing => Tri::U,
+                    _ => match v.cmp_dec(*right) {
+                        None => Tri::F,
+                        Some(o) => Tri::of(match op {
+                            super::rules::Op::Ge => o.is_ge(),
+                            super::rules::Op::Gt => o.is_gt(),
+                            super::rules::Op::Le => o.is_le(),
+                            super::rules::Op::Lt => o.is_lt(),
+                            super::rules::Op::Eq => o.is_eq(),
+                            super::rules::Op::Ne => o.is_ne(),
+                        }),
+                    },
+                };
+                (t, Some(v))
+            }
+            Cond::Flag { idx, year, is } => match self.fact(*idx, base + year) {
+                Val::Bool(b) => (Tri::of(b == *is), Some(Val::Bool(b))),
+                v => (Tri::U, Some(v)),
+            },
+            Cond::Holds(t) => {
+                let held = self.holds.iter().any(|h| **h == **t);
+                (Tri::of(held), Some(Val::Bool(held)))
+            }
+            Cond::Renewal(want) => (Tri::of(self.renewal == *want), None),
+            Cond::All(cs) => self.fold(cs.iter().map(|c| (c, base)), true),
+            Cond::Any(cs) => self.fold(cs.iter().map(|c| (c, base)), false),
+            Cond::Not(c) => {
+                let (t, v) = self.cond(c, base);
+                (t.not(), v)
+            }
+            Cond::EachYear { years, test } => {
+                self.fold(years.iter().map(|y| (&**test, base + y)), true)
+            }
+            Cond::AnyYear { years, test } => {
+                self.fold(years.iter().map(|y| (&**test, base + y)), false)
+            }
+            Cond::Switch { on, cases } => {
+                let v = self.expr(on, base);
+                match cases.iter().find(|(iv, _)| iv.contains(v) == Some(true)) {
+                    Some((_, c)) => self.cond(c, base),
+                    None => (Tri::U, Some(v)),
+                }
+            }
+        };
+        if out.0 != Tri::U {
+            self.missing.truncate(mark);
+        }
+        out
+    }
+
+    /// `all` (conjunction) or `any` over tests. Every child is evaluated so the missing list is
+    /// the same whatever the order; the deciding child's value is kept for the trace.
+    fn fold<'c>(
+        &mut self,
+        items: impl Iterator<Item = (&'c Cond, i32)>,
+        conj: bool,
+    ) -> (Tri, Option<Val>) {
+        let mut acc = if conj { Tri::T } else { Tri::F };
+        let (mut first, mut decisive, mut unknown) = (None, None, None);
+        for (c, base) in items {
+            let (t, v) = self.cond(c, base);
+            if first.is_none() {
+                first = Some(v);
+            }
+            match t {
+                Tri::F if conj && decisive.is_none() => decisive = Some(v),
+                Tri::T if !conj && decisive.is_none() => decisive = Some(v),
+                Tri::U if unknown.is_none() => unknown = Some(v),
+                _ => {}
+            }
+            acc = if conj { acc.and(t) } else { acc.or(t) };
+        }
+        (acc, decisive.or(unknown).or(first).flatten())
+    }
+
+    /// Raw points before caps and weights, as a range `[lo, hi]` (equal when decided).
+    fn points(&mut self, p: &Points) -> (Decimal, Decimal, Option<Val>) {
+        match p {
+            Points::Bands { value, bands } => {
+                let v = self.expr(value, self.year);
+                band_points(bands, v)
+            }
+            Points::Percentile { value, slot, bands } => {
+                let v = self.expr(value, self.year);
+                match (self.pool.and_then(|pool| pool.percentile(*slot, v)), v) {
+                    (_, Val::Missing) => (Decimal::ZERO, Decimal::ONE_HUNDRED, Some(v)),
+                    (Some(pct), _) => (pct, pct, Some(v)),
+                    (None, _) => band_points(bands, v),
+                }
+            }
+            Points::Cases { cases, otherwise } => {
+                let (mut lo, mut hi) = (Decimal::MAX, Decimal::MIN);
+                let mut decided = false;
+                let mut actual = None;
+                for (c, pts) in cases.iter() {
+                    let (t, v) = self.cond(c, self.year);
+                    if t != Tri::F {
+                        lo = lo.min(*pts);
+                        hi = hi.max(*pts);
+                        if actual.is_none() {
+                            actual = v;
+                        }
+                    }
+                    if t == Tri::T {
+                        decided = true;
+                        break;
+                    }
+                }
+                if !decided {
+                    lo = lo.min(*otherwise);
+                    hi = hi.max(*otherwise);
+                }
+                (lo, hi, actual)
+            }
+            Points::Step { value, per, each } => {
+                let v = self.expr(value, self.year);
+                match v {
+                    Val::Missing => (Decimal::ZERO, Decimal::MAX, Some(v)),
+                    Val::Num(f) => {
+                        let steps = f
+                            .div(Frac::int(*per))
+                            .map_or(Decimal::ZERO, |q| q.approx().floor());
+                        let pts = steps.max(Decimal::ZERO).saturating_mul(*each);
+                        (pts, pts, Some(v))
+                    }
+                    _ => (Decimal::ZERO, Decimal::ZERO, Some(v)),
+                }
+            }
+            Points::BestOf(parts) => {
+                let (mut lo, mut hi, mut actual) = (Decimal::MIN, Decimal::MIN, None);
+                for part in parts.iter() {
+                    let (l, h, v) = self.points(part);
+                    if l > lo || actual.is_none() {
+                        actual = v;
+                    }
+                    lo = lo.max(l);
+                    hi = hi.max(h);
+                }
+                (lo, hi, actual)
+            }
+        }
+    }
+}
+
+fn band_points(
+    bands: &[(super::num::Interval, Decimal)],
+    v: Val,
+) -> (Decimal, Decimal, Option<Val>) {
+    if matches!(v, Val::Missing) {
+        let lo = bands.iter().map(|b| b.1).fold(Decimal::MAX, Decimal::min);
+        let hi = bands.iter().map(|b| b.1).fold(Decimal::MIN, Decimal::max);
+        return (lo, hi, Some(v));
+    }
+    let pts = bands
+        .iter()
+        .find(|(iv, _)| iv.contains(v) == Some(true))
+        .map_or(Decimal::ZERO, |b| b.1);
+    (pts, pts, Some(v))
+}
+
+fn actual(v: Option<Val>) -> Option<Actual> {
+    match v? {
+        Val::Bool(b) => Some(Actual::Bool(b)),
+        other => other.display().map(Actual::Num),
+    }
+}
+
+/// Points of weighted (stage) models are kept to two decimals, as a points sheet would show.
+const POINTS_DP: u32 = 2;
+
+struct ModelResult {
+    tri: Tri,
+    route: Option<Route>,
+    score: Option<(Decimal, Decimal)>,
+}
+
+struct Run<'r, 'a> {
+    cx: Ctx<'a>,
+    trace: bool,
+    results: Vec<CriterionResult<'r>>,
+    stage: Option<usize>,
+}
+
+impl<'r> Run<'r, '_> {
+    fn missing_since(&self, mark: usize) -> Vec<String> {
+        if !self.trace || self.cx.missing.len() == mark {
+            return Vec::new();
+        }
+        self.cx.missing[mark..].iter().map(|k| k.text()).collect()
+    }
+
+    fn model(&mut self, m: &'r Model, scheme: Option<&'r str>) -> ModelResult {
+        let mut base = Tri::T;
+        let mut standard = Tri::T;
+        let mut direct = Tri::F;
+        let mut subtotals = [(Decimal::ZERO, Decimal::ZERO); MAX_DIMENSIONS];
+        let mut loose = (Decimal::ZERO, Decimal::ZERO);
+        for c in &m.criteria {
+            let applies = match c.applies {
+                Applies::Always => true,
+                Applies::New => !self.cx.renewal,
+                Applies::Renewal => self.cx.renewal,
+            };
+            if !applies {
+                continue;
+            }
+            let mark = self.cx.missing.len();
+            let (passed, review, act, pts, dimension) = match &c.body {
+                Body::Review => (None, true, None, None, None),
+                Body::Test(t) => {
+                    let (tri, v) = self.cx.cond(t, self.cx.year);
+                    match c.route {
+                        RouteKind::Base => base = base.and(tri),
+                        RouteKind::Standard => standard = standard.and(tri),
+                        RouteKind::Direct => direct = direct.or(tri),
+                    }
+                    (tri.passed(), false, v, None, None)
+                }
+                Body::Points {
+                    points,
+                    max_points,
+                    weights,
+                    dimension,
+                } => {
+                    let (mut lo, mut hi, v) = self.cx.points(points);
+                    if let Some(cap) = max_points {
+                        lo = lo.min(*cap);
+                        hi = hi.min(*cap);
+                    }
+                    if let Some(w) = weights {
+                        (lo, hi) = weigh(w, self.stage, lo, hi);
+                    }
+                    if lo == hi {
+                        self.cx.missing.truncate(mark);
+                    }
+                    let slot = match dimension {
+                        Some(d) => &mut subtotals[*d],
+                        None => &mut loose,
+                    };
+                    slot.0 += lo;
+                    slot.1 += hi;
+                    let passed = (lo == hi).then_some(lo > Decimal::ZERO);
+                    (
+                        passed,
+                        false,
+                        v,
+                        Some(lo),
+                        dimension.map(|d| &*m.dimensions[d].id),
+                    )
+                }
+            };
+            if self.trace {
+                let missing = self.missing_since(mark);
+                self.results.push(CriterionResult {
+                    id: &c.id,
+                    label_zh: &c.label_zh,
+                    label_en: &c.label_en,
+                    passed,
+                    review,
+                    confirmed: c.confirmed,
+                    route: c.route,
+                    actual: actual(act),
+                    threshold: &c.threshold,
+                    points: pts,
+                    source: &c.source,
+                    missing,
+                    scheme,
+                    dimension,
+                });
+            }
+        }
+        let mut total = loose;
+        for (d, sub) in m.dimensions.iter().zip(subtotals) {
+            let sub = match d.cap {
+                Some(cap) => (sub.0.min(cap), sub.1.min(cap)),
+                None => sub,
+            };
+            total.0 += sub.0;
+            total.1 += sub.1;
+            if let Some(min) = d.min {
+                let tri = at_least(sub, min);
+                standard = standard.and(tri);
+                if self.trace {
+                    self.results.push(CriterionResult {
+                        id: &d.result_id,
+                        label_zh: &d.label_zh,
+                        label_en: &d.label_en,
+                        passed: tri.passed(),
+                        review: false,
+                        confirmed: d.confirmed,
+                        route: RouteKind::Standard,
+                        actual: Some(Actual::Num(sub.0)),
+                        threshold: &d.threshold,
+                        points: Some(sub.0),
+                        source: &d.source,
+                        missing: Vec::new(),
+                        scheme,
+                        dimension: Some(&d.id),
+                    });
+                }
+            }
+        }
+        if let Some(p) = &m.pass {
+            let tri = at_least(total, p.mark);
+            standard = standard.and(tri);
+            if self.trace {
+                self.results.push(CriterionResult {
+                    id: &p.result_id,
+                    label_zh: &p.label_zh,
+                    label_en: &p.label_en,
+                    passed: tri.passed(),
+                    review: false,
+                    confirmed: p.confirmed,
+                    route: RouteKind::Standard,
+                    actual: Some(Actual::Num(total.0)),
+                    threshold: &p.threshold,
+                    points: Some(total.0),
+                    source: &p.source,
+                    missing: Vec::new(),
+                    scheme,
+                    dimension: None,
+                });
+            }
+        }
+        // With only direct routes declared, the standard route does not exist (it must not pass
+        // vacuously).
+        if !m.has_standard && m.has_direct {
+            standard = Tri::F;
+        }
+        let std_route = base.and(standard);
+        let tri = std_route.or(base.and(direct));
+        let route = (tri == Tri::T).then(|| {
+            if std_route == Tri::T {
+                Route::Standard
+            } else {
+                Route::Direct
+            }
+        });
+        ModelResult {
+            tri,
+            route,
+            score: (m.has_points || m.pass.is_some()).then_some(total),
+        }
+    }
+}
+
+/// Scales raw 0–100 points by the stage's weight; an unknown stage widens the range.
+fn weigh(w: &[Decimal], stage: Option<usize>, lo: Decimal, hi: Decimal) -> (Decimal, Decimal) {
+    let scale = |p: Decimal, wt: Decimal| {
+        (p * wt / Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(POINTS_DP, RoundingStrategy::MidpointAwayFromZero)
+    };
+    match stage.and_then(|s| w.get(s)) {
+        Some(wt) => (scale(lo, *wt), scale(hi, *wt)),
+        None => {
+            let lo = w
+                .iter()
+                .map(|wt| scale(lo, *wt))
+                .fold(Decimal::MAX, Decimal::min);
+            let hi = w
+                .iter()
+                .map(|wt| scale(hi, *wt))
+                .fold(Decimal::MIN, Decimal::max);
+            (lo, hi)
+        }
+    }
+}
+
+fn at_least((lo, hi): (Decimal, Decimal), mark: Decimal) -> Tri {
+    if lo >= mark {
+        Tri::T
+    } else if hi < mark {
+        Tri::F
+    } else {
+        Tri::U
+    }
+}
+
+/// Grades an enterprise. With `trace == false` the per-criterion lines are skipped; outcome,
+/// route, score and missing are identical either way.
+pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluation<'r> {
+    let pool = input.pool.filter(|p| p.fits(rs, input.as_of));
+    let cx = Ctx::new(input.facts, input.as_of, input.holds, input.renewal, pool);
+    let results = if trace {
+        Vec::with_capacity(rs.criteria_count + 8)
+    } else {
+        Vec::new()
+    };
+    let mut run = Run {
+        cx,
+        trace,
+        results,
+        stage: None,
+    };
+
+    let stage = rs.stages.as_ref().and_then(|st| {
+        let v = run.cx.expr(&st.value, run.cx.year);
+        st.list
+            .iter()
+            .position(|s| s.range.contains(v) == Some(true))
+    });
+    run.stage = stage;
+
+    let main = run.model(&rs.main, None);
+    let (mut tri, mut route, mut score, mut pass_mark, mut scheme) = (
+        main.tri,
+        main.route,
+        main.score,
+        rs.main.pass.as_ref().map(|p| p.mark),
+        None,
+    );
+    if !rs.schemes.is_empty() {
+        let mut any = Tri::F;
+        let mut chosen = None;
+        for s in &rs.schemes {
+            let r = run.model(s, Some(&s.id));
+            if r.tri == Tri::T && chosen.is_none() {
+                chosen = Some((s, r.route, r.score));
+            }
+            any = any.or(r.tri);
+        }
+        tri = tri.and(any);
+        route = chosen.and_then(|c| c.1);
+        if let Some((s, _, sc)) = chosen {
+            scheme = Some(&*s.id);
+            if score.is_none() {
+                score = sc;
+                pass_mark = s.pass.as_ref().map(|p| p.mark);
+            }
+        }
+    }
+
+    // A graded model is complete when the missing points could not change the grade.
+    let mut grade = None;
+    if !rs.grades.is_empty() {
+        let find = |d: Decimal| {
+            rs.grades
+                .iter()
+                .find(|(iv, _)| iv.contains_dec(d))
+                .map(|(_, g)| &**g)
+        };
+        let (lo, hi) = score.unwrap_or((Decimal::ZERO, Decimal::ONE_HUNDRED));
+        let (glo, ghi) = (find(lo), find(hi));
+        if glo.is_some() && glo == ghi {
+            grade = glo;
+        } else {
+            tri = tri.and(Tri::U);
+        }
+    }
+
+    let outcome = match tri {
+        Tri::T => Outcome::Eligible,
+        Tri::F => Outcome::Ineligible,
+        Tri::U => Outcome::Incomplete,
+    };
+    let mut keys = std::mem::take(&mut run.cx.missing);
+    dedup(&mut keys);
+    Evaluation {
+        outcome,
+        route: if outcome == Outcome::Eligible {
+            route
+        } else {
+            None
+        },
+        score: score.map(|s| s.0),
+        score_max: score.and_then(|s| (s.1 != s.0).then_some(s.1)),
+        pass_mark,
+        grade,
+        stage: stage.and_then(|i| rs.stages.as_ref().map(|st| &*st.list[i].id)),
+        scheme: if outcome == Outcome::Eligible {
+            scheme
+        } else {
+            None
+        },
+        criteria: run.results,
+        missing: keys.into_iter().map(FactKey::text).collect(),
+    }
+}
+
+/// Keeps the first occurrence of each key, in order (the lists are short).
+fn dedup(keys: &mut Vec<FactKey>) {
+    let mut i = 0;
+    while i < keys.len() {
+        if keys[..i].contains(&keys[i]) {
+            keys.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}

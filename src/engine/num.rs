@@ -1,0 +1,458 @@
+//! Exact arithmetic for grading: fractions of decimals, compound-growth roots and band intervals.
+//!
+//! Ratios are kept as a numerator and a denominator and compared by cross-multiplying, so a
+//! boundary such as 120.189 / 4006.3 = 3 % is decided exactly and never through a rounded
+//! quotient. Compound growth is compared by raising the threshold to the n-th power instead of
+//! taking a root.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Decimal places shown for computed values (ratios, growth) in a trace; comparisons never round.
+pub(crate) const DISPLAY_DP: u32 = 4;
+
+/// `n / d` with `d > 0`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frac {
+    n: Decimal,
+    d: Decimal,
+}
+
+impl Frac {
+    pub(crate) fn int(n: Decimal) -> Self {
+        Frac { n, d: Decimal::ONE }
+    }
+
+    /// `None` when the denominator is zero (the quotient is undefined).
+    pub(crate) fn new(n: Decimal, d: Decimal) -> Option<Self> {
+        if d.is_zero() {
+            None
+        } else if d.is_sign_negative() {
+            Some(Frac { n: -n, d: -d })
+        } else {
+            Some(Frac { n, d })
+        }
+    }
+
+    /// The quotient, rounded to the 28 digits a decimal holds: for display and overflow fallback only.
+    pub(crate) fn approx(self) -> Decimal {
+        if self.d == Decimal::ONE {
+            self.n
+        } else {
+            self.n.checked_div(self.d).unwrap_or(Decimal::MAX)
+        }
+    }
+
+    pub(crate) fn display(self) -> Decimal {
+        self.approx()
+            .round_dp_with_strategy(DISPLAY_DP, RoundingStrategy::MidpointAwayFromZero)
+            .normalize()
+    }
+
+    /// Multiplies by a decimal, keeping exactness unless the product overflows.
+    pub(crate) fn scale(self, k: Decimal) -> Frac {
+        match self.n.checked_mul(k) {
+            Some(n) => Frac { n, d: self.d },
+            None => Frac::int(self.approx().checked_mul(k).unwrap_or(Decimal::MAX)),
+        }
+    }
+
+    /// `self / other`; `None` when `other` is zero.
+    pub(crate) fn div(self, other: Frac) -> Option<Frac> {
+        match (self.n.checked_mul(other.d), self.d.checked_mul(other.n)) {
+            (Some(n), Some(d)) => Frac::new(n, d),
+            _ => {
+                let o = other.approx();
+                if o.is_zero() {
+                    None
+                } else {
+                    self.approx().checked_div(o).map(Frac::int)
+                }
+            }
+        }
+    }
+
+    pub(crate) fn add(self, other: Frac) -> Frac {
+        if self.d == other.d
+            && let Some(n) = self.n.checked_add(other.n)
+        {
+            return Frac { n, d: self.d };
+        }
+        let exact = (|| {
+            let n = self
+                .n
+                .checked_mul(other.d)?
+                .checked_add(other.n.checked_mul(self.d)?)?;
+            Some(Frac {
+                n,
+                d: self.d.checked_mul(other.d)?,
+            })
+        })();
+        exact.unwrap_or_else(|| Frac::int(self.approx().saturating_add(other.approx())))
+    }
+
+    pub(crate) fn cmp_frac(self, other: Frac) -> Ordering {
+        if self.d == other.d {
+            return self.n.cmp(&other.n);
+        }
+        match (self.n.checked_mul(other.d), other.n.checked_mul(self.d)) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => self.approx().cmp(&other.approx()),
+        }
+    }
+
+    pub(crate) fn cmp_dec(self, t: Decimal) -> Ordering {
+        self.cmp_frac(Frac::int(t))
+    }
+}
+
+/// A computed value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val {
+    Num(Frac),
+    /// Compound annual growth over `years` years, in percent: `(ratio^(1/years) − 1) × 100`.
+    Cagr {
+        ratio: Frac,
+        years: u32,
+    },
+    Bool(bool),
+    /// A definite absence: no rank held, or a quotient with a zero denominator. Fails every
+    /// comparison and scores the lowest band, but is not missing data.
+    Nothing,
+    /// A fact the evaluation needs is absent (recorded in the missing list).
+    Missing,
+}
+
+impl Val {
+    /// Orders the value against a threshold; `None` for `Nothing`, `Missing` and booleans.
+    pub(crate) fn cmp_dec(self, t: Decimal) -> Option<Ordering> {
+        match self {
+            Val::Num(f) => Some(f.cmp_dec(t)),
+            Val::Cagr { ratio, years } => Some(cagr_cmp(ratio, years, t)),
+            _ => None,
+        }
+    }
+
+    /// The value as shown in a trace (rounded for display only).
+    pub(crate) fn display(self) -> Option<Decimal> {
+        match self {
+            Val::Num(f) => Some(f.display()),
+            Val::Cagr { ratio, years } => Some(cagr_display(ratio, years)),
+            _ => None,
+        }
+    }
+}
+
+/// Compares `(ratio^(1/n) − 1) × 100` with `t` exactly: `ratio × 100^n` against `(100 + t)^n`.
+fn cagr_cmp(ratio: Frac, n: u32, t: Decimal) -> Ordering {
+    let base = Decimal::ONE_HUNDRED + t;
+    if base.is_sign_negative() || base.is_zero() {
+        return Ordering::Greater;
+    }
+    let mut lhs = ratio;
+    let mut rhs = Decimal::ONE;
+    for _ in 0..n {
+        lhs = lhs.scale(Decimal::ONE_HUNDRED);
+        rhs = match rhs.checked_mul(base) {
+            Some(v) => v,
+            None => return cagr_display(ratio, n).cmp(&t),
+        };
+    }
+    lhs.cmp_dec(rhs)
+}
+
+/// Newton's method for the n-th root, in decimals; display only, never used to decide.
+fn cagr_display(ratio: Frac, n: u32) -> Decimal {
+    let r = ratio.approx();
+    if n == 0 || r.is_sign_negative() {
+        return Decimal::ZERO;
+    }
+    let nd = Decimal::from(n);
+    // Start from the first-order estimate and keep 12 places: the trace shows 4 places of a
+    // percentage, and short decimals keep each step cheap.
+    let mut x = (Decimal::ONE + (r - Decimal::ONE) / nd).max(Decimal::new(1, 6));
+    for _ in 0..40 {
+        let mut p = Decimal::ONE;
+        for _ in 1..n {
+            p = p.saturating_mul(x);
+        }
+        let Some(q) = r.checked_div(p) else { break };
+        let next = ((x.saturating_mul(nd - Decimal::ONE) + q) / nd).round_dp(12);
+        let done = (next - x).abs() <= Decimal::new(1, 11);
+        x = next;
+        if done {
+            break;
+        }
+    }
+    ((x - Decimal::ONE) * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(DISPLAY_DP, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// One end of an interval: the value and whether it belongs to the interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bound {
+    pub(crate) at: Decimal,
+    pub(crate) inclusive: bool,
+}
+
+/// An interval written `[3,5)`, `(,1)`, `[5,)`: brackets make each end's inclusion explicit;
+/// an empty end is unbounded and must use a round bracket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Interval {
+    pub(crate) lo: Option<Bound>,
+    pub(crate) hi: Option<Bound>,
+}
+
+impl Interval {
+    pub(crate) fn parse(s: &str) -> Result<Interval, String> {
+        let s = s.trim();
+        let bad = || format!("`{s}` is not an interval like \"[3,5)\", \"(,1)\" or \"[5,)\"");
+        let (open, rest) = s.split_at_checked(1).ok_or_else(bad)?;
+        let (body, close) = rest
+            .split_at_checked(rest.len().saturating_sub(1))
+            .ok_or_else(bad)?;
+        let lo_inc = match open {
+            "[" => true,
+            "(" => false,
+            _ => return Err(bad()),
+        };
+        let hi_inc = match close {
+            "]" => true,
+            ")" => false,
+            _ => return Err(bad()),
+        };
+        let (a, b) = body.split_once(',').ok_or_else(bad)?;
+        let end = |text: &str, inclusive: bool| -> Result<Option<Bound>, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                if inclusive {
+                    return Err(format!(
+                        "`{s}`: an unbounded end cannot be inclusive; use ( or )"
+                    ));
+                }
+                return Ok(None);
+            }
+            let at = parse_decimal(text)
+                .ok_or_else(|| format!("`{text}` in `{s}` is not a decimal number"))?;
+            Ok(Some(Bound { at, inclusive }))
+        };
+        let iv = Interval {
+            lo: end(a, lo_inc)?,
+            hi: end(b, hi_inc)?,
+        };
+        if let (Some(l), Some(h)) = (iv.lo, iv.hi)
+            && (l.at > h.at || (l.at == h.at && !(l.inclusive && h.inclusive)))
+        {
+            return Err(format!(
+                "`{s}` is empty: its lower end is not below its upper end"
+            ));
+        }
+        Ok(iv)
+    }
+
+    /// Whether the value lies in the interval; `None` when it is missing.
+    pub(crate) fn contains(&self, v: Val) -> Option<bool> {
+        if matches!(v, Val::Missing) {
+            return None;
+        }
+        let lo_ok = match self.lo {
+            None => true,
+            Some(b) => match v.cmp_dec(b.at) {
+                Some(Ordering::Greater) => true,
+                Some(Ordering::Equal) => b.inclusive,
+                _ => false,
+            },
+        };
+        let hi_ok = match self.hi {
+            None => true,
+            Some(b) => match v.cmp_dec(b.at) {
+                Some(Ordering::Less) => true,
+                Some(Ordering::Equal) => b.inclusive,
+                _ => false,
+            },
+        };
+        // `Nothing` compares with no bound: it belongs only to a band open below, the lowest one.
+        if matches!(v, Val::Nothing | Val::Bool(_)) {
+            return Some(self.lo.is_none());
+        }
+        Some(lo_ok && hi_ok)
+    }
+
+    /// Whether the interval contains a plain decimal (used for scores and grades).
+    pub(crate) fn contains_dec(&self, d: Decimal) -> bool {
+        self.contains(Val::Num(Frac::int(d))) == Some(true)
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.lo {
+            None => f.write_str("(")?,
+            Some(b) => write!(
+                f,
+                "{}{}",
+                if b.inclusive { "[" } else { "(" },
+                b.at.normalize()
+            )?,
+        }
+        f.write_str(",")?;
+        match self.hi {
+            None => f.write_str(")"),
+            Some(b) => write!(
+                f,
+                "{}{}",
+                b.at.normalize(),
+                if b.inclusive { "]" } else { ")" }
+            ),
+        }
+    }
+}
+
+/// Checks that the intervals cover every value exactly once: one unbounded below, one unbounded
+/// above, and each upper end meeting the next lower end with exactly one of them inclusive.
+/// Returns `(index, problem code, message)` for each fault, `index` naming the offending interval.
+pub(crate) fn check_cover(ivs: &[Interval]) -> Vec<(usize, &'static str, String)> {
+    let mut out = Vec::new();
+    if ivs.is_empty() {
+        return out;
+    }
+    let mut order: Vec<usize> = (0..ivs.len()).collect();
+    // Sort by lower end, unbounded first; an equal lower end puts the inclusive one first.
+    order.sort_by(|&a, &b| match (ivs[a].lo, ivs[b].lo) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => x.at.cmp(&y.at).then(y.inclusive.cmp(&x.inclusive)),
+    });
+    let first = order[0];
+    if let Some(lo) = ivs[first].lo {
+        out.push((
+            first,
+            "band_gap",
+            format!("no band covers values below {}", lo.at.normalize()),
+        ));
+    }
+    for pair in order.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let Some(hi) = ivs[a].hi else {
+            out.push((
+                b,
+                "band_overlap",
+                format!("{} overlaps {}, which is unbounded above", ivs[b], ivs[a]),
+            ));
+            continue;
+        };
+        let Some(lo) = ivs[b].lo else {
+            out.push((b, "band_overlap", format!("{} overlaps {}", ivs[b], ivs[a])));
+            continue;
+        };
+        match hi.at.cmp(&lo.at) {
+            Ordering::Less => out.push((
+                b,
+                "band_gap",
+                format!(
+                    "no band covers values between {} and {}",
+                    hi.at.normalize(),
+                    lo.at.normalize()
+                ),
+            )),
+            Ordering::Greater => {
+                out.push((b, "band_overlap", format!("{} overlaps {}", ivs[b], ivs[a])))
+            }
+            Ordering::Equal => match (hi.inclusive, lo.inclusive) {
+                (true, true) => out.push((
+                    b,
+                    "band_overlap",
+                    format!(
+                        "{} and {} both include {}",
+                        ivs[a],
+                        ivs[b],
+                        lo.at.normalize()
+                    ),
+                )),
+                (false, false) => out.push((
+                    b,
+                    "band_gap",
+                    format!(
+                        "no band includes {} ({} and {} both exclude it)",
+                        lo.at.normalize(),
+                        ivs[a],
+                        ivs[b]
+                    ),
+                )),
+                _ => {}
+            },
+        }
+    }
+    if let Some(&last) = order.last()
+        && let Some(hi) = ivs[last].hi
+    {
+        out.push((
+            last,
+            "band_gap",
+            format!("no band covers values above {}", hi.at.normalize()),
+        ));
+    }
+    out
+}
+
+/// Parses `3`, `-1.5`, `1e3` exactly.
+pub(crate) fn parse_decimal(s: &str) -> Option<Decimal> {
+    let s = s.trim();
+    s.parse::<Decimal>()
+        .ok()
+        .or_else(|| Decimal::from_scientific(s).ok())
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn ratio_boundary_is_exact() {
+        let r = Frac::int(dec!(120.189))
+            .div(Frac::int(dec!(4006.3)))
+            .map(|f| f.scale(dec!(100)));
+        assert_eq!(r.map(|f| f.cmp_dec(dec!(3))), Some(Ordering::Equal));
+        let below = Frac::int(dec!(120.188))
+            .div(Frac::int(dec!(4006.3)))
+            .map(|f| f.scale(dec!(100)));
+        assert_eq!(below.map(|f| f.cmp_dec(dec!(3))), Some(Ordering::Less));
+    }
+
+    #[test]
+    fn cagr_compares_exactly() {
+        // 100 -> 110.25 over two years is exactly 5 % a year.
+        let ratio = Frac::int(dec!(110.25)).div(Frac::int(dec!(100))).unwrap();
+        assert_eq!(cagr_cmp(ratio, 2, dec!(5)), Ordering::Equal);
+        let ratio = Frac::int(dec!(110.24)).div(Frac::int(dec!(100))).unwrap();
+        assert_eq!(cagr_cmp(ratio, 2, dec!(5)), Ordering::Less);
+        assert_eq!(cagr_display(Frac::int(dec!(1.1025)), 2), dec!(5));
+    }
+
+    #[test]
+    fn intervals_parse_and_cover() {
+        let ivs: Vec<Interval> = ["[5,)", "[3,5)", "(,3)"]
+            .iter()
+            .map(|s| Interval::parse(s).unwrap())
+            .collect();
+        assert!(check_cover(&ivs).is_empty());
+        let gap: Vec<Interval> = ["[5,)", "(,3)"]
+            .iter()
+            .map(|s| Interval::parse(s).unwrap())
+            .collect();
+        assert_eq!(check_cover(&gap)[0].1, "band_gap");
+        let overlap: Vec<Interval> = ["[5,)", "(,5]"]
+            .iter()
+            .map(|s| Interval::parse(s).unwrap())
+            .collect();
+        assert_eq!(check_cover(&overlap)[0].1, "band_overlap");
+        assert!(Interval::parse("[,5)").is_err());
+        assert!(Interval::parse("[5,3)").is_err());
+    }
+}

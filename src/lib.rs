@@ -1,0 +1,151 @@
+//! ladder: the enterprise cultivation registry, grading engine, review workflow and quota
+//! rollup. `Application` wires the state; `app` builds the actix `App` used by `serve` and
+//! by the tests alike.
+
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod models;
+pub mod openapi;
+pub mod routes;
+pub mod services;
+pub mod telemetry;
+
+use crate::auth::jwt::Keys;
+use crate::auth::password::Hashing;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::routes::system::Metrics;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpResponse, web};
+use secrecy::ExposeSecret;
+
+/// Everything a running service shares across workers.
+#[derive(Clone)]
+pub struct Application {
+    pub config: Config,
+    pub pool: DbPool,
+    pub keys: Keys,
+    pub hashing: Hashing,
+    pub metrics: Metrics,
+}
+
+impl Application {
+    /// Connects, migrates, seeds the reference data and shipped rule sets, and loads keys.
+    pub fn prepare(config: Config) -> anyhow::Result<Application> {
+        let pool = db::connect(&config.database_url, config.pool_size)?;
+        let mut conn = pool.get()?;
+        db::run_migrations(&mut conn)?;
+        services::reference::seed(&mut conn)?;
+        let secret = match &config.jwt_secret {
+            Some(s) => s.expose_secret().as_bytes().to_vec(),
+            None => services::auth::jwt_secret(&mut conn)?,
+        };
+        drop(conn);
+        let keys = Keys::new(&secret, &config.issuer, config.access_ttl);
+        let hashing = Hashing::new(config.max_concurrent_hashes);
+        let metrics = Metrics::new()?;
+        Ok(Application { config, pool, keys, hashing, metrics })
+    }
+}
+
+/// Rewrites the framework's bare error responses (unknown route, wrong method, …) into
+/// problem documents; our own errors already are.
+fn problem_for_bare<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (slug, title, detail) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "Not found", "no such route".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed", "this method is not allowed on this path".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Payload too large", "the request body is larger than 1 MiB".to_string()),
+        s => ("error", s.canonical_reason().unwrap_or("Error"), s.to_string()),
+    };
+    let body = serde_json::json!({
+        "type": format!("https://ladder.example/problems/{slug}"),
+        "title": title, "status": status.as_u16(), "detail": detail,
+    });
+    let (req, old) = res.into_parts();
+    let mut builder = HttpResponse::build(status);
+    for (k, v) in old.headers() {
+        if k != actix_web::http::header::CONTENT_TYPE && k != actix_web::http::header::CONTENT_LENGTH {
+            builder.insert_header((k.clone(), v.clone()));
+        }
+    }
+    let new = builder.content_type("application/problem+json").body(body.to_string());
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+}
+
+/// The whole application: state, extractor settings, middleware and every route.
+pub fn app(
+    state: Application,
+) -> App<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+> {
+    let openapi = openapi::document();
+    App::new()
+        .app_data(web::Data::new(state.pool.clone()))
+        .app_data(web::Data::new(state.config.clone()))
+        .app_data(web::Data::new(state.keys.clone()))
+        .app_data(web::Data::new(state.hashing.clone()))
+        .app_data(web::Data::new(state.metrics.clone()))
+        .app_data(web::PayloadConfig::new(routes::MAX_BODY))
+        .app_data(web::QueryConfig::default().error_handler(routes::query_error))
+        .app_data(web::PathConfig::default().error_handler(routes::path_error))
+        .app_data(web::JsonConfig::default().limit(routes::MAX_BODY).error_handler(|e, _| {
+            AppError::BadRequest(format!("malformed JSON: {e}")).into()
+        }))
+        .wrap(
+            ErrorHandlers::new()
+                .handler(StatusCode::NOT_FOUND, problem_for_bare)
+                .handler(StatusCode::METHOD_NOT_ALLOWED, problem_for_bare)
+                .handler(StatusCode::PAYLOAD_TOO_LARGE, problem_for_bare)
+                .handler(StatusCode::BAD_REQUEST, problem_for_bare),
+        )
+        .wrap(from_fn(routes::system::track))
+        .wrap(from_fn(telemetry::request_id_header))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .service(web::resource("/healthz").route(web::get().to(routes::system::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(routes::system::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(routes::system::metrics)))
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            HttpResponse::Found().insert_header(("Location", "/docs/")).finish()
+        })))
+        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi))
+        .service(web::scope("/api/v1").configure(routes::configure))
+}
+
+/// Runs the HTTP server until SIGINT/SIGTERM, then drains in-flight requests.
+pub async fn serve(state: Application) -> anyhow::Result<()> {
+    let bind = state.config.bind;
+    let workers = state.config.workers;
+    let st = state.clone();
+    let mut server = actix_web::HttpServer::new(move || app(st.clone())).shutdown_timeout(20);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.bind(bind)?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "ladder listening");
+    }
+    server.run().await?;
+    tracing::info!("ladder stopped");
+    Ok(())
+}

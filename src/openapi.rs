@@ -1,0 +1,35 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use crate::routes;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "ladder", description = "Enterprise cultivation registry, grading engine, review workflow and quota rollup. Errors are RFC 9457 problem documents (application/problem+json)."),
+    modifiers(&BearerAuth),
+    paths(
+        routes::system::healthz, routes::system::readyz, routes::system::metrics,
+        routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::register, routes::auth::token, routes::auth::me,
+        routes::users::create_user, routes::users::list_users, routes::users::get_user, routes::users::update_user,
+        routes::users::create_client, routes::users::list_clients, routes::users::update_client,
+        routes::reference::list_districts, routes::reference::list_clusters, routes::reference::list_indicators, routes::reference::list_tiers,
+        routes::enterprises::create_enterprise, routes::enterprises::list_enterprises, routes::enterprises::get_enterprise,
+        routes::enterprises::patch_enterprise, routes::enterprises::put_facts, routes::enterprises::get_facts, routes::enterprises::facts_history,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError))
+)]
+pub struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,208 @@
+//! HTTP: handlers, wire types and the helpers they share. Handlers extract, validate, call
+//! a service on a blocking thread and shape the response.
+
+pub mod auth;
+pub mod enterprises;
+pub mod reference;
+pub mod system;
+pub mod users;
+
+use crate::db::{DbConnection, DbPool};
+use crate::error::{AppError, AppResult, FieldError};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Request bodies above this size get 413.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Runs `f` with a pooled connection on the blocking pool: diesel is synchronous.
+pub async fn db<T, F>(pool: &web::Data<DbPool>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// A JSON body: 1 MiB at most, unknown fields refused, and every problem named by its path
+/// (`facts.rd_expense`), as a problem document.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Json<T>, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::BadRequest("expected Content-Type: application/json".into()));
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(format!("could not read the body: {e}"))
+                }
+            })?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+/// Parses JSON with the path of the first problem.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match parsed {
+        Ok(v) => {
+            de.end().map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+            Ok(v)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Data => {
+                    let msg = inner.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    let (field, code) = if let Some(name) = between(&msg, "unknown field `", "`") {
+                        (join_path(&path, &name), "unknown_field")
+                    } else if let Some(name) = between(&msg, "missing field `", "`") {
+                        (join_path(&path, &name), "required")
+                    } else {
+                        (if path == "." { "body".to_string() } else { path }, "type")
+                    };
+                    Err(AppError::Validation(vec![FieldError::new(field, code, msg)]))
+                }
+                _ => Err(AppError::BadRequest(format!("malformed JSON: {inner}"))),
+            }
+        }
+    }
+}
+
+fn between(s: &str, start: &str, end: &str) -> Option<String> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(s[i..j].to_string())
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") }
+}
+
+/// Query and path extractor errors in the same problem shape.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = between(&msg, "unknown field `", "`").or_else(|| between(&msg, "missing field `", "`"));
+    match field {
+        Some(f) => AppError::Validation(vec![FieldError::new(f, "query", msg)]).into(),
+        None => AppError::BadRequest(format!("bad query string: {msg}")).into(),
+    }
+}
+
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::BadRequest(format!("bad path parameter: {err}")).into()
+}
+
+/// For `Option<Option<T>>` fields: absent → `None`, `null` → `Some(None)`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+/// `?limit=&cursor=`: default 50, max 500; the cursor is an opaque token for the last id seen.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub after: i32,
+    pub limit: i64,
+}
+
+impl Page {
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> AppResult<Page> {
+        let limit = limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(AppError::field("limit", "range", "limit must be between 1 and 500"));
+        }
+        let after = match cursor {
+            None | Some("") => 0,
+            Some(c) => decode_cursor(c).ok_or_else(|| AppError::field("cursor", "invalid", "not a cursor this service issued"))?,
+        };
+        Ok(Page { after, limit })
+    }
+
+    /// Asks for one more row than the page to know whether a next page exists.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+}
+
+pub fn encode_cursor(id: i32) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("after:{id}"))
+}
+
+fn decode_cursor(c: &str) -> Option<i32> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.strip_prefix("after:")?.parse().ok()
+}
+
+/// `{items, next_cursor}`.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Builds a page from `limit + 1` rows; `id` gives each row's cursor key.
+    pub fn from_rows<R>(mut rows: Vec<R>, page: Page, id: impl Fn(&R) -> i32, map: impl Fn(R) -> T) -> Paged<T> {
+        let more = rows.len() as i64 > page.limit;
+        rows.truncate(page.limit as usize);
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
+        Paged { items: rows.into_iter().map(map).collect(), next_cursor }
+    }
+}
+
+/// The value of `If-Match`, required for updates.
+pub fn if_match(req: &HttpRequest) -> AppResult<String> {
+    req.headers()
+        .get(actix_web::http::header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or(AppError::PreconditionRequired)
+}
+
+/// Parses a `YYYY-MM-DD` query value, naming the parameter when it is wrong.
+pub fn parse_date(field: &str, value: &str) -> AppResult<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| AppError::field(field, "date", "expected a date as YYYY-MM-DD"))
+}
+
+/// Mounts every resource under `/api/v1`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(auth::routes)
+        .configure(users::routes)
+        .configure(reference::routes)
+        .configure(enterprises::routes);
+}

@@ -1,0 +1,184 @@
+//! `/users` and `/clients`: admin-only account management.
+
+use crate::auth::AuthUser;
+use crate::auth::password::Hashing;
+use crate::db::DbPool;
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::models::user as rows;
+use crate::routes::{Json, Page, Paged, db};
+use crate::services::users::{self as svc, ClientView, UserView};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub enterprise_id: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+    /// A new password (reset); revokes the user's refresh tokens.
+    pub password: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub enterprise_id: Option<Option<i32>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClient {
+    pub name: String,
+    pub role: Role,
+    pub enterprise_id: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedClient {
+    #[serde(flatten)]
+    pub client: ClientView,
+    /// Shown once; only its hash is kept.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    pub disabled: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientList {
+    pub items: Vec<ClientView>,
+    pub next_cursor: Option<String>,
+}
+
+fn admin(user: &AuthUser) -> AppResult<()> {
+    user.require(&[Role::Admin])
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, body = UserView), (status = 409), (status = 422)), security(("bearer" = [])))]
+pub async fn create_user(pool: web::Data<DbPool>, hashing: web::Data<Hashing>, user: AuthUser, Json(body): Json<CreateUser>) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let (u, p, r, e) = (body.username.clone(), body.password.clone(), body.role, body.enterprise_id);
+    let name = db(&pool, move |c| svc::check_new_user(c, &u, &p, r, e)).await?;
+    let hash = hashing.hash(body.password).await?;
+    let actor = user.actor();
+    let created = db(&pool, move |c| svc::create_user(c, &actor, &name, &hash, body.role, body.enterprise_id)).await?;
+    Ok(HttpResponse::Created().json(UserView::from(&created)))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery),
+    responses((status = 200, body = UserList)), security(("bearer" = [])))]
+pub async fn list_users(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let role = q.role;
+    let rows = db(&pool, move |c| Ok(rows::list(c, page.after, page.fetch(), role.map(|r| r.as_str()))?)).await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |u| u.id, |u| UserView::from(&u))))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)),
+    responses((status = 200, body = UserView), (status = 404)), security(("bearer" = [])))]
+pub async fn get_user(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let id = id.into_inner();
+    let u = db(&pool, move |c| rows::find(c, id)?.ok_or(AppError::NotFound)).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), request_body = UpdateUser,
+    responses((status = 200, body = UserView), (status = 404), (status = 422)), security(("bearer" = [])))]
+pub async fn update_user(
+    pool: web::Data<DbPool>,
+    hashing: web::Data<Hashing>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    Json(body): Json<UpdateUser>,
+) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let id = id.into_inner();
+    let hash = match body.password {
+        Some(p) => {
+            svc::check_password(&p).map_err(|e| AppError::Validation(vec![e]))?;
+            Some(hashing.hash(p).await?)
+        }
+        None => None,
+    };
+    let actor = user.actor();
+    let u = db(&pool, move |c| svc::update_user(c, &actor, id, body.role, body.disabled, hash, body.enterprise_id)).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+#[utoipa::path(post, path = "/api/v1/clients", tag = "users", request_body = CreateClient,
+    responses((status = 201, body = CreatedClient), (status = 422)), security(("bearer" = [])))]
+pub async fn create_client(pool: web::Data<DbPool>, hashing: web::Data<Hashing>, user: AuthUser, Json(body): Json<CreateClient>) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::field("name", "length", "1–100 characters"));
+    }
+    match (body.role, body.enterprise_id) {
+        (Role::Enterprise, None) => return Err(AppError::field("enterprise_id", "required", "an enterprise client needs enterprise_id")),
+        (r, Some(_)) if r != Role::Enterprise => {
+            return Err(AppError::field("enterprise_id", "not_allowed", "only enterprise clients belong to an enterprise"));
+        }
+        _ => {}
+    }
+    if let Some(eid) = body.enterprise_id {
+        db(&pool, move |c| crate::models::enterprise::find(c, eid)?.map(|_| ()).ok_or_else(|| AppError::field("enterprise_id", "not_found", "no such enterprise"))).await?;
+    }
+    let secret = crate::services::auth::random_token();
+    let hash = hashing.hash(secret.clone()).await?;
+    let actor = user.actor();
+    let c = db(&pool, move |c| svc::create_client(c, &actor, &name, body.role, body.enterprise_id, &hash)).await?;
+    Ok(HttpResponse::Created().json(CreatedClient { client: ClientView::from(&c), client_secret: secret }))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients", tag = "users", params(ListQuery),
+    responses((status = 200, body = ClientList)), security(("bearer" = [])))]
+pub async fn list_clients(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let rows = db(&pool, move |c| Ok(rows::list_clients(c, page.after, page.fetch())?)).await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |c| c.id, |c| ClientView::from(&c))))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "users", params(("id" = i32, Path)), request_body = UpdateClient,
+    responses((status = 200, body = ClientView), (status = 404)), security(("bearer" = [])))]
+pub async fn update_client(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>, Json(body): Json<UpdateClient>) -> AppResult<HttpResponse> {
+    admin(&user)?;
+    let (id, actor) = (id.into_inner(), user.actor());
+    let c = db(&pool, move |c| svc::set_client_disabled(c, &actor, id, body.disabled)).await?;
+    Ok(HttpResponse::Ok().json(ClientView::from(&c)))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/users").route(web::post().to(create_user)).route(web::get().to(list_users)));
+    cfg.service(web::resource("/users/{id}").route(web::get().to(get_user)).route(web::patch().to(update_user)));
+    cfg.service(web::resource("/clients").route(web::post().to(create_client)).route(web::get().to(list_clients)));
+    cfg.service(web::resource("/clients/{id}").route(web::patch().to(update_client)));
+}

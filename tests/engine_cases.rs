@@ -1,0 +1,306 @@
+//! Runs every case file under `fixtures/cases/<tier>/` against the shipped rule sets in
+//! `fixtures/rulesets/`, choosing the rule set in force on the case's `as_of`, and reports all
+//! failures together.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use ladder::engine::{self, FactTable, Input, Pool, RuleSet};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect(),
+        Err(e) => panic!("cannot read {}: {e}", dir.display()),
+    };
+    out.sort();
+    out
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("parse: {e}"))
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Every shipped rule set, compiled; panics listing every problem of every file.
+fn load_rulesets() -> Vec<(String, RuleSet)> {
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    for path in json_files(&fixtures().join("rulesets")) {
+        let name = stem(&path);
+        match read_json(&path).map_err(|e| vec![e]).and_then(|doc| {
+            engine::compile(&doc).map_err(|ps| ps.iter().map(ToString::to_string).collect())
+        }) {
+            Ok(rs) => {
+                if !name.starts_with(&format!("{}-", rs.tier())) {
+                    failures.push(format!(
+                        "{name}: file name does not start with its tier `{}`",
+                        rs.tier()
+                    ));
+                }
+                out.push((name, rs));
+            }
+            Err(problems) => failures.push(format!("{name}:\n    {}", problems.join("\n    "))),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "rule sets that do not compile:\n{}",
+        failures.join("\n")
+    );
+    out
+}
+
+#[test]
+fn every_shipped_rule_set_compiles_and_tiers_do_not_overlap() {
+    let sets = load_rulesets();
+    assert!(
+        sets.len() >= 13,
+        "expected every shipped rule set, found {}",
+        sets.len()
+    );
+    for (i, (a_name, a)) in sets.iter().enumerate() {
+        for (b_name, b) in &sets[i + 1..] {
+            assert!(
+                a.tier() != b.tier() || !a.overlaps(b),
+                "{a_name} and {b_name} are in force on overlapping dates"
+            );
+        }
+    }
+}
+
+fn dec(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => n.to_string().parse().ok(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Runs one case; returns its failures.
+fn run_case(path: &Path, tier: &str, sets: &[(String, RuleSet)]) -> Vec<String> {
+    let mut errs = Vec::new();
+    let case = match read_json(path) {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    let Some(as_of) = case["as_of"]
+        .as_str()
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    else {
+        return vec!["`as_of` is missing or not a date".into()];
+    };
+    if case["description"].as_str().is_none_or(str::is_empty) {
+        errs.push("`description` is missing".into());
+    }
+    let in_force: Vec<&(String, RuleSet)> = sets
+        .iter()
+        .filter(|(_, rs)| rs.tier() == tier && rs.in_force_on(as_of))
+        .collect();
+    let [(name, rs)] = in_force.as_slice() else {
+        return vec![format!(
+            "{} rule sets of tier `{tier}` in force on {as_of}",
+            in_force.len()
+        )];
+    };
+    if case["ruleset"].as_str() != Some(name.as_str()) {
+        errs.push(format!(
+            "selected rule set {name}, case expects {}",
+            case["ruleset"]
+        ));
+    }
+    let facts = match FactTable::from_json(&case["facts"]) {
+        Ok(f) => f,
+        Err(ps) => return ps.iter().map(|p| format!("facts {p}")).collect(),
+    };
+    let holds: Vec<String> = case["holds"].as_array().map_or_else(Vec::new, |a| {
+        a.iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    });
+    let pool = match case.get("pool").and_then(Value::as_array) {
+        None => None,
+        Some(tables) => {
+            let mut parsed = Vec::new();
+            for t in tables {
+                match FactTable::from_json(t) {
+                    Ok(f) => parsed.push(f),
+                    Err(ps) => return ps.iter().map(|p| format!("pool {p}")).collect(),
+                }
+            }
+            Some(Pool::build(
+                rs,
+                as_of,
+                parsed.iter().chain(std::iter::once(&facts)),
+            ))
+        }
+    };
+    let input = Input {
+        as_of,
+        facts: &facts,
+        holds: &holds,
+        renewal: case["renewal"].as_bool().unwrap_or(false),
+        pool: pool.as_ref(),
+    };
+    let full = engine::evaluate(rs, &input, true);
+    let quick = engine::evaluate(rs, &input, false);
+    if (
+        full.outcome,
+        full.route,
+        full.score,
+        &full.missing,
+        full.grade,
+    ) != (
+        quick.outcome,
+        quick.route,
+        quick.score,
+        &quick.missing,
+        quick.grade,
+    ) {
+        errs.push("trace on and off disagree".into());
+    }
+    let got = match serde_json::to_value(&full) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("serialize: {e}")],
+    };
+    let exp = &case["expected"];
+    for key in ["outcome", "route", "grade", "scheme", "stage"] {
+        if let Some(want) = exp.get(key) {
+            let have = got.get(key).unwrap_or(&Value::Null);
+            if have != want {
+                errs.push(format!("{key}: expected {want}, got {have}"));
+            }
+        }
+    }
+    for key in ["score", "score_max"] {
+        if let Some(want) = exp.get(key) {
+            let have = got.get(key).unwrap_or(&Value::Null);
+            if dec(want) != dec(have) {
+                errs.push(format!("{key}: expected {want}, got {have}"));
+            }
+        }
+    }
+    if let Some(want) = exp.get("missing") {
+        let have = &got["missing"];
+        if have != want {
+            errs.push(format!("missing: expected {want}, got {have}"));
+        }
+    }
+    let by_id = |id: &str| full.criteria.iter().find(|c| c.id == id);
+    if let Some(want) = exp.get("criteria").and_then(Value::as_object) {
+        for (id, w) in want {
+            match by_id(id) {
+                None => errs.push(format!("criterion {id}: not in the result")),
+                Some(c) => {
+                    let have = c.passed.map_or(Value::Null, Value::Bool);
+                    if have != *w {
+                        errs.push(format!("criterion {id}: expected passed {w}, got {have} (actual {:?}, missing {:?})", c.actual, c.missing));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(want) = exp.get("points").and_then(Value::as_object) {
+        for (id, w) in want {
+            match by_id(id) {
+                None => errs.push(format!("points {id}: not in the result")),
+                Some(c) if c.points != dec(w) => {
+                    errs.push(format!("points {id}: expected {w}, got {:?}", c.points))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if let Some(absent) = exp.get("absent").and_then(Value::as_array) {
+        for id in absent.iter().filter_map(Value::as_str) {
+            if by_id(id).is_some() {
+                errs.push(format!("criterion {id} should not apply"));
+            }
+        }
+    }
+    errs
+}
+
+#[test]
+fn every_case_file_passes() {
+    let sets = load_rulesets();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    let cases_dir = fixtures().join("cases");
+    let mut tiers: Vec<PathBuf> = match fs::read_dir(&cases_dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect(),
+        Err(e) => panic!("cannot read {}: {e}", cases_dir.display()),
+    };
+    tiers.sort();
+    for dir in tiers {
+        let tier = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for path in json_files(&dir) {
+            count += 1;
+            let errs = run_case(&path, &tier, &sets);
+            if !errs.is_empty() {
+                failures.push(format!(
+                    "{tier}/{}:\n    {}",
+                    stem(&path),
+                    errs.join("\n    ")
+                ));
+            }
+        }
+    }
+    assert!(count > 0, "no case files found");
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_rule_set_has_at_least_eight_cases() {
+    let sets = load_rulesets();
+    let mut short = Vec::new();
+    for (name, rs) in &sets {
+        let dir = fixtures().join("cases").join(rs.tier());
+        let n = if dir.is_dir() {
+            json_files(&dir)
+                .iter()
+                .filter(|p| {
+                    read_json(p).is_ok_and(|c| c["ruleset"].as_str() == Some(name.as_str()))
+                })
+                .count()
+        } else {
+            0
+        };
+        if n < 8 {
+            short.push(format!("{name}: {n} cases"));
+        }
+    }
+    assert!(
+        short.is_empty(),
+        "rule sets with fewer than 8 cases:\n{}",
+        short.join("\n")
+    );
+}
