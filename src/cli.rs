@@ -37,6 +37,19 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Grade every enterprise for every tier in force, storing each result for reports.
+    Evaluate {
+        #[arg(long)]
+        year: i32,
+        /// The assessment date (default: today in the current year, else 31 December of YEAR).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// `summary` (default) or `csv` (a sheet, to --output or standard output).
+        #[arg(long, default_value = "summary")]
+        format: EvalFormat,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -67,6 +80,12 @@ pub enum AuditCommand {
     Verify,
     /// Print the number of entries and the current head hash (keep it elsewhere).
     Head,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EvalFormat {
+    Summary,
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -155,6 +174,30 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             let mut conn = state.pool.get()?;
             let summary = services::demo::seed(&mut conn).map_err(|e| anyhow::anyhow!(describe(e)))?;
             println!("{summary}");
+        }
+        Command::Evaluate { year, as_of, format, output } => {
+            let today = chrono::Utc::now().date_naive();
+            let as_of = as_of.unwrap_or_else(|| {
+                if chrono::Datelike::year(&today) == year { today } else { chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today) }
+            });
+            let mut conn = state.pool.get()?;
+            let mut file: Option<Box<dyn std::io::Write>> = match (format, output) {
+                (EvalFormat::Csv, Some(p)) => Some(Box::new(std::io::BufWriter::new(std::fs::File::create(&p)?))),
+                (EvalFormat::Csv, None) => Some(Box::new(std::io::BufWriter::new(std::io::stdout()))),
+                (EvalFormat::Summary, _) => None,
+            };
+            let progress = !matches!((format, &file), (EvalFormat::Csv, Some(_))) || std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let stats = services::batch::run(&mut conn, year, as_of, progress, file.as_deref_mut()).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            drop(file);
+            eprintln!(
+                "graded {} enterprises × {} tiers = {} evaluations in {:.2?} (read {:.2?}, grade {:.2?}, write {:.2?}); as of {as_of}",
+                stats.enterprises, stats.tiers.len(), stats.evaluations, stats.total, stats.read, stats.grade, stats.write
+            );
+            let mut outcomes: Vec<_> = stats.outcomes.iter().collect();
+            outcomes.sort();
+            for (k, v) in outcomes {
+                eprintln!("  {k}: {v}");
+            }
         }
         Command::Audit { command } => {
             let mut conn = state.pool.get()?;

@@ -37,6 +37,7 @@ pub struct Application {
     pub keys: Keys,
     pub hashing: Hashing,
     pub metrics: Metrics,
+    pub rules: std::sync::Arc<services::rulesets::RuleCache>,
 }
 
 impl Application {
@@ -46,6 +47,7 @@ impl Application {
         let mut conn = pool.get()?;
         db::run_migrations(&mut conn)?;
         services::reference::seed(&mut conn)?;
+        services::rulesets::seed_shipped(&mut conn)?;
         let secret = match &config.jwt_secret {
             Some(s) => s.expose_secret().as_bytes().to_vec(),
             None => services::auth::jwt_secret(&mut conn)?,
@@ -54,7 +56,8 @@ impl Application {
         let keys = Keys::new(&secret, &config.issuer, config.access_ttl);
         let hashing = Hashing::new(config.max_concurrent_hashes);
         let metrics = Metrics::new()?;
-        Ok(Application { config, pool, keys, hashing, metrics })
+        let rules = std::sync::Arc::new(services::rulesets::RuleCache::default());
+        Ok(Application { config, pool, keys, hashing, metrics, rules })
     }
 }
 
@@ -106,6 +109,7 @@ pub fn app(
         .app_data(web::Data::new(state.keys.clone()))
         .app_data(web::Data::new(state.hashing.clone()))
         .app_data(web::Data::new(state.metrics.clone()))
+        .app_data(web::Data::from(state.rules.clone()))
         .app_data(web::PayloadConfig::new(routes::MAX_BODY))
         .app_data(web::QueryConfig::default().error_handler(routes::query_error))
         .app_data(web::PathConfig::default().error_handler(routes::path_error))
@@ -129,6 +133,7 @@ pub fn app(
             HttpResponse::Found().insert_header(("Location", "/docs/")).finish()
         })))
         .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi))
+        .configure(routes::dashboard::routes)
         .service(web::scope("/api/v1").configure(routes::configure))
 }
 

@@ -25,6 +25,9 @@ impl Modify for BearerAuth {
         routes::reference::list_districts, routes::reference::list_clusters, routes::reference::list_indicators, routes::reference::list_tiers,
         routes::enterprises::create_enterprise, routes::enterprises::list_enterprises, routes::enterprises::get_enterprise,
         routes::enterprises::patch_enterprise, routes::enterprises::put_facts, routes::enterprises::get_facts, routes::enterprises::facts_history,
+        routes::evaluations::create_evaluation, routes::evaluations::eligibility,
+        routes::rulesets::list_rulesets, routes::rulesets::get_ruleset, routes::rulesets::create_ruleset, routes::rulesets::update_ruleset,
+        routes::rulesets::publish_ruleset, routes::rulesets::retire_ruleset, routes::rulesets::test_ruleset,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -6,8 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use ladder::engine::{self, FactTable, Input, Pool, RuleSet};
-use rust_decimal::Decimal;
+use ladder::engine::{self, RuleSet};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -85,17 +84,9 @@ fn every_shipped_rule_set_compiles_and_tiers_do_not_overlap() {
     }
 }
 
-fn dec(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::Number(n) => n.to_string().parse().ok(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-/// Runs one case; returns its failures.
+/// Runs one case file: picks the rule set of its tier in force on `as_of`, checks that it is the
+/// file the case names, then lets `engine::cases::check` compare the result with `expected`.
 fn run_case(path: &Path, tier: &str, sets: &[(String, RuleSet)]) -> Vec<String> {
-    let mut errs = Vec::new();
     let case = match read_json(path) {
         Ok(c) => c,
         Err(e) => return vec![e],
@@ -106,6 +97,7 @@ fn run_case(path: &Path, tier: &str, sets: &[(String, RuleSet)]) -> Vec<String> 
     else {
         return vec!["`as_of` is missing or not a date".into()];
     };
+    let mut errs = Vec::new();
     if case["description"].as_str().is_none_or(str::is_empty) {
         errs.push("`description` is missing".into());
     }
@@ -125,115 +117,7 @@ fn run_case(path: &Path, tier: &str, sets: &[(String, RuleSet)]) -> Vec<String> 
             case["ruleset"]
         ));
     }
-    let facts = match FactTable::from_json(&case["facts"]) {
-        Ok(f) => f,
-        Err(ps) => return ps.iter().map(|p| format!("facts {p}")).collect(),
-    };
-    let holds: Vec<String> = case["holds"].as_array().map_or_else(Vec::new, |a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    });
-    let pool = match case.get("pool").and_then(Value::as_array) {
-        None => None,
-        Some(tables) => {
-            let mut parsed = Vec::new();
-            for t in tables {
-                match FactTable::from_json(t) {
-                    Ok(f) => parsed.push(f),
-                    Err(ps) => return ps.iter().map(|p| format!("pool {p}")).collect(),
-                }
-            }
-            Some(Pool::build(
-                rs,
-                as_of,
-                parsed.iter().chain(std::iter::once(&facts)),
-            ))
-        }
-    };
-    let input = Input {
-        as_of,
-        facts: &facts,
-        holds: &holds,
-        renewal: case["renewal"].as_bool().unwrap_or(false),
-        pool: pool.as_ref(),
-    };
-    let full = engine::evaluate(rs, &input, true);
-    let quick = engine::evaluate(rs, &input, false);
-    if (
-        full.outcome,
-        full.route,
-        full.score,
-        &full.missing,
-        full.grade,
-    ) != (
-        quick.outcome,
-        quick.route,
-        quick.score,
-        &quick.missing,
-        quick.grade,
-    ) {
-        errs.push("trace on and off disagree".into());
-    }
-    let got = match serde_json::to_value(&full) {
-        Ok(v) => v,
-        Err(e) => return vec![format!("serialize: {e}")],
-    };
-    let exp = &case["expected"];
-    for key in ["outcome", "route", "grade", "scheme", "stage"] {
-        if let Some(want) = exp.get(key) {
-            let have = got.get(key).unwrap_or(&Value::Null);
-            if have != want {
-                errs.push(format!("{key}: expected {want}, got {have}"));
-            }
-        }
-    }
-    for key in ["score", "score_max"] {
-        if let Some(want) = exp.get(key) {
-            let have = got.get(key).unwrap_or(&Value::Null);
-            if dec(want) != dec(have) {
-                errs.push(format!("{key}: expected {want}, got {have}"));
-            }
-        }
-    }
-    if let Some(want) = exp.get("missing") {
-        let have = &got["missing"];
-        if have != want {
-            errs.push(format!("missing: expected {want}, got {have}"));
-        }
-    }
-    let by_id = |id: &str| full.criteria.iter().find(|c| c.id == id);
-    if let Some(want) = exp.get("criteria").and_then(Value::as_object) {
-        for (id, w) in want {
-            match by_id(id) {
-                None => errs.push(format!("criterion {id}: not in the result")),
-                Some(c) => {
-                    let have = c.passed.map_or(Value::Null, Value::Bool);
-                    if have != *w {
-                        errs.push(format!("criterion {id}: expected passed {w}, got {have} (actual {:?}, missing {:?})", c.actual, c.missing));
-                    }
-                }
-            }
-        }
-    }
-    if let Some(want) = exp.get("points").and_then(Value::as_object) {
-        for (id, w) in want {
-            match by_id(id) {
-                None => errs.push(format!("points {id}: not in the result")),
-                Some(c) if c.points != dec(w) => {
-                    errs.push(format!("points {id}: expected {w}, got {:?}", c.points))
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    if let Some(absent) = exp.get("absent").and_then(Value::as_array) {
-        for id in absent.iter().filter_map(Value::as_str) {
-            if by_id(id).is_some() {
-                errs.push(format!("criterion {id} should not apply"));
-            }
-        }
-    }
+    errs.extend(engine::cases::check(rs, &case));
     errs
 }
 
@@ -302,5 +186,34 @@ fn every_rule_set_has_at_least_eight_cases() {
         short.is_empty(),
         "rule sets with fewer than 8 cases:\n{}",
         short.join("\n")
+    );
+}
+
+#[test]
+fn embedded_cases_match_the_files() {
+    let mut on_disk: Vec<String> = Vec::new();
+    if let Ok(rd) = fs::read_dir(fixtures().join("cases")) {
+        for dir in rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+        {
+            let tier = dir
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            on_disk.extend(
+                json_files(&dir)
+                    .iter()
+                    .map(|p| format!("{tier}/{}", stem(p))),
+            );
+        }
+    }
+    on_disk.sort();
+    let mut embedded: Vec<String> = engine::cases::shipped_names().map(str::to_owned).collect();
+    embedded.sort();
+    assert_eq!(
+        embedded, on_disk,
+        "src/engine/shipped_cases.rs is out of date with fixtures/cases"
     );
 }

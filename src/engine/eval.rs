@@ -45,12 +45,41 @@ pub enum Route {
     Direct,
 }
 
-/// The observed value behind a criterion, as shown to people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Actual {
-    Num(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal),
-    Bool(bool),
+/// The observed value behind a criterion. It keeps the exact value (a ratio stays a fraction)
+/// and rounds only when shown, so building a trace costs no division.
+#[derive(Debug, Clone, Copy)]
+pub struct Actual(Val);
+
+impl Actual {
+    /// The value as shown: numbers rounded to 4 decimal places (ratios and growth in percent).
+    pub fn decimal(&self) -> Option<Decimal> {
+        self.0.display()
+    }
+
+    pub fn boolean(&self) -> Option<bool> {
+        match self.0 {
+            Val::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for Actual {
+    fn eq(&self, other: &Self) -> bool {
+        (self.boolean(), self.decimal()) == (other.boolean(), other.decimal())
+    }
+}
+
+impl Eq for Actual {}
+
+impl Serialize for Actual {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.boolean(), self.decimal()) {
+            (Some(b), _) => s.serialize_bool(b),
+            (None, Some(d)) => rust_decimal::serde::arbitrary_precision::serialize(&d, s),
+            (None, None) => s.serialize_none(),
+        }
+    }
 }
 
 /// One line of the explanation. Text fields borrow from the rule set.
@@ -507,8 +536,8 @@ fn band_points(
 
 fn actual(v: Option<Val>) -> Option<Actual> {
     match v? {
-        Val::Bool(b) => Some(Actual::Bool(b)),
-        other => other.display().map(Actual::Num),
+        Val::Missing | Val::Nothing => None,
+        other => Some(Actual(other)),
     }
 }
 
@@ -636,7 +665,7 @@ impl<'r> Run<'r, '_> {
                         review: false,
                         confirmed: d.confirmed,
                         route: RouteKind::Standard,
-                        actual: Some(Actual::Num(sub.0)),
+                        actual: Some(Actual(Val::Num(Frac::int(sub.0)))),
                         threshold: &d.threshold,
                         points: Some(sub.0),
                         source: &d.source,
@@ -659,7 +688,7 @@ impl<'r> Run<'r, '_> {
                     review: false,
                     confirmed: p.confirmed,
                     route: RouteKind::Standard,
-                    actual: Some(Actual::Num(total.0)),
+                    actual: Some(Actual(Val::Num(Frac::int(total.0)))),
                     threshold: &p.threshold,
                     points: Some(total.0),
                     source: &p.source,

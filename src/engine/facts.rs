@@ -46,10 +46,8 @@ impl FactTable {
         Ok(())
     }
 
-    /// Sets a value by catalog position (for loaders that resolved codes once).
-    ///
-    /// # Panics
-    /// Never for `idx < INDICATORS.len()`; larger indexes are ignored.
+    /// Sets a value by catalog position (for loaders that resolved codes once with
+    /// [`indicator_index`]); a position outside the catalog is ignored.
     pub fn set_idx(&mut self, year: i32, idx: usize, v: FactValue) {
         if idx >= INDICATORS.len() {
             return;

@@ -15,6 +15,7 @@
 //! Outcomes use Kleene logic: a missing fact makes a test unknown, and the outcome is
 //! `incomplete` only if an unknown could still change it.
 
+pub mod cases;
 mod compile;
 mod eval;
 mod facts;
@@ -22,6 +23,7 @@ mod num;
 mod pool;
 mod render;
 mod rules;
+mod shipped_cases;
 
 #[cfg(test)]
 mod tests;

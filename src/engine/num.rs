@@ -13,16 +13,17 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// Decimal places shown for computed values (ratios, growth) in a trace; comparisons never round.
 pub(crate) const DISPLAY_DP: u32 = 4;
 
-/// `n / d` with `d > 0`.
+/// `n / d` with `d > 0`; `d == None` means 1, the common case of a plain fact value, which
+/// lets comparisons and sums skip the cross-multiplication.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Frac {
     n: Decimal,
-    d: Decimal,
+    d: Option<Decimal>,
 }
 
 impl Frac {
     pub(crate) fn int(n: Decimal) -> Self {
-        Frac { n, d: Decimal::ONE }
+        Frac { n, d: None }
     }
 
     /// `None` when the denominator is zero (the quotient is undefined).
@@ -30,18 +31,21 @@ impl Frac {
         if d.is_zero() {
             None
         } else if d.is_sign_negative() {
-            Some(Frac { n: -n, d: -d })
+            Some(Frac { n: -n, d: Some(-d) })
         } else {
-            Some(Frac { n, d })
+            Some(Frac { n, d: Some(d) })
         }
+    }
+
+    fn den(self) -> Decimal {
+        self.d.unwrap_or(Decimal::ONE)
     }
 
     /// The quotient, rounded to the 28 digits a decimal holds: for display and overflow fallback only.
     pub(crate) fn approx(self) -> Decimal {
-        if self.d == Decimal::ONE {
-            self.n
-        } else {
-            self.n.checked_div(self.d).unwrap_or(Decimal::MAX)
+        match self.d {
+            None => self.n,
+            Some(d) => self.n.checked_div(d).unwrap_or(Decimal::MAX),
         }
     }
 
@@ -61,9 +65,16 @@ impl Frac {
 
     /// `self / other`; `None` when `other` is zero.
     pub(crate) fn div(self, other: Frac) -> Option<Frac> {
-        match (self.n.checked_mul(other.d), self.d.checked_mul(other.n)) {
-            (Some(n), Some(d)) => Frac::new(n, d),
-            _ => {
+        let exact = match (self.d, other.d) {
+            (None, None) => Some((self.n, other.n)),
+            _ => self
+                .n
+                .checked_mul(other.den())
+                .zip(self.den().checked_mul(other.n)),
+        };
+        match exact {
+            Some((n, d)) => Frac::new(n, d),
+            None => {
                 let o = other.approx();
                 if o.is_zero() {
                     None
@@ -75,29 +86,33 @@ impl Frac {
     }
 
     pub(crate) fn add(self, other: Frac) -> Frac {
-        if self.d == other.d
+        if self.d.is_none()
+            && other.d.is_none()
             && let Some(n) = self.n.checked_add(other.n)
         {
-            return Frac { n, d: self.d };
+            return Frac::int(n);
         }
         let exact = (|| {
             let n = self
                 .n
-                .checked_mul(other.d)?
-                .checked_add(other.n.checked_mul(self.d)?)?;
+                .checked_mul(other.den())?
+                .checked_add(other.n.checked_mul(self.den())?)?;
             Some(Frac {
                 n,
-                d: self.d.checked_mul(other.d)?,
+                d: Some(self.den().checked_mul(other.den())?),
             })
         })();
         exact.unwrap_or_else(|| Frac::int(self.approx().saturating_add(other.approx())))
     }
 
     pub(crate) fn cmp_frac(self, other: Frac) -> Ordering {
-        if self.d == other.d {
-            return self.n.cmp(&other.n);
-        }
-        match (self.n.checked_mul(other.d), other.n.checked_mul(self.d)) {
+        let (a, b) = match (self.d, other.d) {
+            (None, None) => return self.n.cmp(&other.n),
+            (Some(d), None) => (Some(self.n), other.n.checked_mul(d)),
+            (None, Some(d)) => (self.n.checked_mul(d), Some(other.n)),
+            (Some(x), Some(y)) => (self.n.checked_mul(y), other.n.checked_mul(x)),
+        };
+        match (a, b) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => self.approx().cmp(&other.approx()),
         }
@@ -255,8 +270,11 @@ impl Interval {
 
     /// Whether the value lies in the interval; `None` when it is missing.
     pub(crate) fn contains(&self, v: Val) -> Option<bool> {
-        if matches!(v, Val::Missing) {
-            return None;
+        match v {
+            Val::Missing => return None,
+            // `Nothing` compares with no bound: it belongs only to the band open below.
+            Val::Nothing | Val::Bool(_) => return Some(self.lo.is_none()),
+            _ => {}
         }
         let lo_ok = match self.lo {
             None => true,
@@ -274,10 +292,6 @@ impl Interval {
                 _ => false,
             },
         };
-        // `Nothing` compares with no bound: it belongs only to a band open below, the lowest one.
-        if matches!(v, Val::Nothing | Val::Bool(_)) {
-            return Some(self.lo.is_none());
-        }
         Some(lo_ok && hi_ok)
     }
 

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod enterprise;
 pub mod facts;
 pub mod reference;
+pub mod ruleset;
 pub mod token;
 pub mod user;
 

@@ -3,9 +3,12 @@
 
 pub mod auth;
 pub mod enterprises;
+pub mod evaluations;
 pub mod reference;
+pub mod rulesets;
 pub mod system;
 pub mod users;
+pub mod dashboard;
 
 use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult, FieldError};
@@ -204,5 +207,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::routes)
         .configure(users::routes)
         .configure(reference::routes)
-        .configure(enterprises::routes);
+        .configure(enterprises::routes)
+        .configure(evaluations::routes)
+        .configure(rulesets::routes);
 }

@@ -3,9 +3,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod enterprises;
 pub mod demo;
 pub mod facts;
 pub mod import;
 pub mod reference;
+pub mod evaluations;
+pub mod rulesets;
 pub mod users;
