@@ -21,10 +21,9 @@ pub async fn request_id_header(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
     let mut res = next.call(req).await?;
-    if let Some(id) = id {
-        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
+    if let Some(id) = id
+        && let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
             res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), v);
         }
-    }
     Ok(res)
 }

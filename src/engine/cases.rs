@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::shipped_cases::SHIPPED;
+use super::shipped_cases;
 use super::{FactTable, Input, Pool, RuleSet, evaluate};
 
 /// The verdict on one case.
@@ -29,21 +29,16 @@ pub struct Report {
 
 /// The shipped case files of a tier, as `("<tier>/<file stem>", document)`.
 pub fn shipped_for_tier(tier: &str) -> Vec<(String, Value)> {
-    SHIPPED
-        .iter()
+    shipped_cases::all()
+        .into_iter()
         .filter(|(name, _)| name.split_once('/').is_some_and(|(t, _)| t == tier))
-        .map(|(name, text)| {
-            (
-                (*name).to_owned(),
-                serde_json::from_str(text).unwrap_or(Value::Null),
-            )
-        })
+        .map(|(name, text)| (name, serde_json::from_str(text).unwrap_or(Value::Null)))
         .collect()
 }
 
 /// Every embedded case name (`<tier>/<file stem>`), so a test can compare it with the files.
-pub fn shipped_names() -> impl Iterator<Item = &'static str> {
-    SHIPPED.iter().map(|(name, _)| *name)
+pub fn shipped_names() -> Vec<String> {
+    shipped_cases::all().into_iter().map(|(name, _)| name).collect()
 }
 
 /// Runs the cases whose `as_of` falls in the rule set's effective range; the others are skipped.

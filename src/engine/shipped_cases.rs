@@ -1,142 +1,27 @@
-//! The shipped case files, embedded so a deployed binary can test drafts against them.
-//! Generated from `fixtures/cases/`; `tests/engine_cases.rs` fails when this list drifts.
+//! The shipped case files (fixtures/cases), embedded so a deployed binary can test drafts
+//! against them. `include_dir` reads the folder at build time: nothing to regenerate.
 
-#[rustfmt::skip]
-pub(super) static SHIPPED: &[(&str, &str)] = &[
-    ("innovation_points/grade_a", include_str!("../../fixtures/cases/innovation_points/grade_a.json")),
-    ("innovation_points/grade_d", include_str!("../../fixtures/cases/innovation_points/grade_d.json")),
-    ("innovation_points/growth_stage_grade_b", include_str!("../../fixtures/cases/innovation_points/growth_stage_grade_b.json")),
-    ("innovation_points/missing_crosses_grade_incomplete", include_str!("../../fixtures/cases/innovation_points/missing_crosses_grade_incomplete.json")),
-    ("innovation_points/missing_within_grade_eligible", include_str!("../../fixtures/cases/innovation_points/missing_within_grade_eligible.json")),
-    ("innovation_points/percentile_pool_ties", include_str!("../../fixtures/cases/innovation_points/percentile_pool_ties.json")),
-    ("innovation_points/stable_stage_boundary", include_str!("../../fixtures/cases/innovation_points/stable_stage_boundary.json")),
-    ("innovation_points/stage_unknown_incomplete", include_str!("../../fixtures/cases/innovation_points/stage_unknown_incomplete.json")),
-    ("innovation_points/startup_stage", include_str!("../../fixtures/cases/innovation_points/startup_stage.json")),
-    ("innovative_sme/direct_equity_500", include_str!("../../fixtures/cases/innovative_sme/direct_equity_500.json")),
-    ("innovative_sme/direct_high_tech", include_str!("../../fixtures/cases/innovative_sme/direct_high_tech.json")),
-    ("innovative_sme/direct_provincial_award", include_str!("../../fixtures/cases/innovative_sme/direct_provincial_award.json")),
-    ("innovative_sme/eligible_rd_exactly_3pct", include_str!("../../fixtures/cases/innovative_sme/eligible_rd_exactly_3pct.json")),
-    ("innovative_sme/innovation_below_20", include_str!("../../fixtures/cases/innovative_sme/innovation_below_20.json")),
-    ("innovative_sme/missing_ip_incomplete", include_str!("../../fixtures/cases/innovative_sme/missing_ip_incomplete.json")),
-    ("innovative_sme/missing_optional_points_still_eligible", include_str!("../../fixtures/cases/innovative_sme/missing_optional_points_still_eligible.json")),
-    ("innovative_sme/rd_just_below_3pct", include_str!("../../fixtures/cases/innovative_sme/rd_just_below_3pct.json")),
-    ("innovative_sme/total_50_below_pass_mark", include_str!("../../fixtures/cases/innovative_sme/total_50_below_pass_mark.json")),
-    ("innovative_sme/version_last_day", include_str!("../../fixtures/cases/innovative_sme/version_last_day.json")),
-    ("little_giant/2022_direct_makers_top50", include_str!("../../fixtures/cases/little_giant/2022_direct_makers_top50.json")),
-    ("little_giant/2022_direct_national_award", include_str!("../../fixtures/cases/little_giant/2022_direct_national_award.json")),
-    ("little_giant/2022_eligible_at_boundaries", include_str!("../../fixtures/cases/little_giant/2022_eligible_at_boundaries.json")),
-    ("little_giant/2022_growth_just_below", include_str!("../../fixtures/cases/little_giant/2022_growth_just_below.json")),
-    ("little_giant/2022_makers_rank_51_fails", include_str!("../../fixtures/cases/little_giant/2022_makers_rank_51_fails.json")),
-    ("little_giant/2022_market_share_fails_despite_missing", include_str!("../../fixtures/cases/little_giant/2022_market_share_fails_despite_missing.json")),
-    ("little_giant/2022_mid_revenue_band_6pct", include_str!("../../fixtures/cases/little_giant/2022_mid_revenue_band_6pct.json")),
-    ("little_giant/2022_mid_revenue_band_below_6pct", include_str!("../../fixtures/cases/little_giant/2022_mid_revenue_band_below_6pct.json")),
-    ("little_giant/2022_missing_debt_incomplete", include_str!("../../fixtures/cases/little_giant/2022_missing_debt_incomplete.json")),
-    ("little_giant/2022_niche_2_years_not_key_chain", include_str!("../../fixtures/cases/little_giant/2022_niche_2_years_not_key_chain.json")),
-    ("little_giant/2022_niche_relaxed_key_chain", include_str!("../../fixtures/cases/little_giant/2022_niche_relaxed_key_chain.json")),
-    ("little_giant/2022_small_revenue_band", include_str!("../../fixtures/cases/little_giant/2022_small_revenue_band.json")),
-    ("little_giant/2022_version_switch_last_day", include_str!("../../fixtures/cases/little_giant/2022_version_switch_last_day.json")),
-    ("little_giant/2026_already_single_champion", include_str!("../../fixtures/cases/little_giant/2026_already_single_champion.json")),
-    ("little_giant/2026_cagr_just_below", include_str!("../../fixtures/cases/little_giant/2026_cagr_just_below.json")),
-    ("little_giant/2026_debt_just_above", include_str!("../../fixtures/cases/little_giant/2026_debt_just_above.json")),
-    ("little_giant/2026_eligible_at_every_boundary", include_str!("../../fixtures/cases/little_giant/2026_eligible_at_every_boundary.json")),
-    ("little_giant/2026_ip_waived_by_national_award", include_str!("../../fixtures/cases/little_giant/2026_ip_waived_by_national_award.json")),
-    ("little_giant/2026_market_by_domestic_rank", include_str!("../../fixtures/cases/little_giant/2026_market_by_domestic_rank.json")),
-    ("little_giant/2026_market_share_below_no_rank", include_str!("../../fixtures/cases/little_giant/2026_market_share_below_no_rank.json")),
-    ("little_giant/2026_missing_dev_score_incomplete", include_str!("../../fixtures/cases/little_giant/2026_missing_dev_score_incomplete.json")),
-    ("little_giant/2026_no_prerequisite_despite_missing", include_str!("../../fixtures/cases/little_giant/2026_no_prerequisite_despite_missing.json")),
-    ("little_giant/2026_rd_intensity_exactly_3pct", include_str!("../../fixtures/cases/little_giant/2026_rd_intensity_exactly_3pct.json")),
-    ("little_giant/2026_rd_intensity_just_below_3pct", include_str!("../../fixtures/cases/little_giant/2026_rd_intensity_just_below_3pct.json")),
-    ("little_giant/2026_rd_total_just_below", include_str!("../../fixtures/cases/little_giant/2026_rd_total_just_below.json")),
-    ("little_giant/2026_renewal_skips_cagr", include_str!("../../fixtures/cases/little_giant/2026_renewal_skips_cagr.json")),
-    ("little_giant/2026_version_switch_first_day", include_str!("../../fixtures/cases/little_giant/2026_version_switch_first_day.json")),
-    ("single_champion/eligible_at_boundaries", include_str!("../../fixtures/cases/single_champion/eligible_at_boundaries.json")),
-    ("single_champion/global_rank_4", include_str!("../../fixtures/cases/single_champion/global_rank_4.json")),
-    ("single_champion/incident_2024", include_str!("../../fixtures/cases/single_champion/incident_2024.json")),
-    ("single_champion/missing_incident_incomplete", include_str!("../../fixtures/cases/single_champion/missing_incident_incomplete.json")),
-    ("single_champion/niche_5_years_new_product", include_str!("../../fixtures/cases/single_champion/niche_5_years_new_product.json")),
-    ("single_champion/niche_below_5", include_str!("../../fixtures/cases/single_champion/niche_below_5.json")),
-    ("single_champion/no_global_rank", include_str!("../../fixtures/cases/single_champion/no_global_rank.json")),
-    ("single_champion/relaxed_revenue_not_enough", include_str!("../../fixtures/cases/single_champion/relaxed_revenue_not_enough.json")),
-    ("single_champion/relaxed_revenue_srdi", include_str!("../../fixtures/cases/single_champion/relaxed_revenue_srdi.json")),
-    ("single_champion/revenue_just_below", include_str!("../../fixtures/cases/single_champion/revenue_just_below.json")),
-    ("smart_factory_advanced/abnormal_listed", include_str!("../../fixtures/cases/smart_factory_advanced/abnormal_listed.json")),
-    ("smart_factory_advanced/cmmm_1_despite_missing_size", include_str!("../../fixtures/cases/smart_factory_advanced/cmmm_1_despite_missing_size.json")),
-    ("smart_factory_advanced/cmmm_level_1", include_str!("../../fixtures/cases/smart_factory_advanced/cmmm_level_1.json")),
-    ("smart_factory_advanced/eligible", include_str!("../../fixtures/cases/smart_factory_advanced/eligible.json")),
-    ("smart_factory_advanced/incident_2021_outside_window", include_str!("../../fixtures/cases/smart_factory_advanced/incident_2021_outside_window.json")),
-    ("smart_factory_advanced/incident_2022", include_str!("../../fixtures/cases/smart_factory_advanced/incident_2022.json")),
-    ("smart_factory_advanced/missing_cmmm_incomplete", include_str!("../../fixtures/cases/smart_factory_advanced/missing_cmmm_incomplete.json")),
-    ("smart_factory_advanced/no_prerequisite", include_str!("../../fixtures/cases/smart_factory_advanced/no_prerequisite.json")),
-    ("smart_factory_advanced/no_prerequisite_despite_missing", include_str!("../../fixtures/cases/smart_factory_advanced/no_prerequisite_despite_missing.json")),
-    ("smart_factory_advanced/not_above_size", include_str!("../../fixtures/cases/smart_factory_advanced/not_above_size.json")),
-    ("smart_factory_basic/abnormal_listed", include_str!("../../fixtures/cases/smart_factory_basic/abnormal_listed.json")),
-    ("smart_factory_basic/cmmm_1_despite_missing_size", include_str!("../../fixtures/cases/smart_factory_basic/cmmm_1_despite_missing_size.json")),
-    ("smart_factory_basic/cmmm_level_1", include_str!("../../fixtures/cases/smart_factory_basic/cmmm_level_1.json")),
-    ("smart_factory_basic/eligible", include_str!("../../fixtures/cases/smart_factory_basic/eligible.json")),
-    ("smart_factory_basic/incident_2021_outside_window", include_str!("../../fixtures/cases/smart_factory_basic/incident_2021_outside_window.json")),
-    ("smart_factory_basic/incident_2022", include_str!("../../fixtures/cases/smart_factory_basic/incident_2022.json")),
-    ("smart_factory_basic/missing_cmmm_incomplete", include_str!("../../fixtures/cases/smart_factory_basic/missing_cmmm_incomplete.json")),
-    ("smart_factory_basic/not_above_size", include_str!("../../fixtures/cases/smart_factory_basic/not_above_size.json")),
-    ("smart_factory_excellent/abnormal_listed", include_str!("../../fixtures/cases/smart_factory_excellent/abnormal_listed.json")),
-    ("smart_factory_excellent/dishonest_listed", include_str!("../../fixtures/cases/smart_factory_excellent/dishonest_listed.json")),
-    ("smart_factory_excellent/eligible", include_str!("../../fixtures/cases/smart_factory_excellent/eligible.json")),
-    ("smart_factory_excellent/holds_lower_level_only", include_str!("../../fixtures/cases/smart_factory_excellent/holds_lower_level_only.json")),
-    ("smart_factory_excellent/incident_2021_outside_window", include_str!("../../fixtures/cases/smart_factory_excellent/incident_2021_outside_window.json")),
-    ("smart_factory_excellent/incident_2022", include_str!("../../fixtures/cases/smart_factory_excellent/incident_2022.json")),
-    ("smart_factory_excellent/maturity_is_review", include_str!("../../fixtures/cases/smart_factory_excellent/maturity_is_review.json")),
-    ("smart_factory_excellent/missing_size_incomplete", include_str!("../../fixtures/cases/smart_factory_excellent/missing_size_incomplete.json")),
-    ("smart_factory_excellent/no_prerequisite", include_str!("../../fixtures/cases/smart_factory_excellent/no_prerequisite.json")),
-    ("smart_factory_excellent/no_prerequisite_despite_missing", include_str!("../../fixtures/cases/smart_factory_excellent/no_prerequisite_despite_missing.json")),
-    ("smart_factory_excellent/not_above_size", include_str!("../../fixtures/cases/smart_factory_excellent/not_above_size.json")),
-    ("smart_factory_leading/abnormal_listed", include_str!("../../fixtures/cases/smart_factory_leading/abnormal_listed.json")),
-    ("smart_factory_leading/dishonest_listed", include_str!("../../fixtures/cases/smart_factory_leading/dishonest_listed.json")),
-    ("smart_factory_leading/eligible", include_str!("../../fixtures/cases/smart_factory_leading/eligible.json")),
-    ("smart_factory_leading/holds_lower_level_only", include_str!("../../fixtures/cases/smart_factory_leading/holds_lower_level_only.json")),
-    ("smart_factory_leading/incident_2021_outside_window", include_str!("../../fixtures/cases/smart_factory_leading/incident_2021_outside_window.json")),
-    ("smart_factory_leading/incident_2022", include_str!("../../fixtures/cases/smart_factory_leading/incident_2022.json")),
-    ("smart_factory_leading/maturity_is_review", include_str!("../../fixtures/cases/smart_factory_leading/maturity_is_review.json")),
-    ("smart_factory_leading/missing_size_incomplete", include_str!("../../fixtures/cases/smart_factory_leading/missing_size_incomplete.json")),
-    ("smart_factory_leading/no_prerequisite", include_str!("../../fixtures/cases/smart_factory_leading/no_prerequisite.json")),
-    ("smart_factory_leading/no_prerequisite_despite_missing", include_str!("../../fixtures/cases/smart_factory_leading/no_prerequisite_despite_missing.json")),
-    ("smart_factory_leading/not_above_size", include_str!("../../fixtures/cases/smart_factory_leading/not_above_size.json")),
-    ("srdi_sme/2022_direct_avg_rd_1000", include_str!("../../fixtures/cases/srdi_sme/2022_direct_avg_rd_1000.json")),
-    ("srdi_sme/2022_direct_makers_500", include_str!("../../fixtures/cases/srdi_sme/2022_direct_makers_500.json")),
-    ("srdi_sme/2022_direct_provincial_award_top3", include_str!("../../fixtures/cases/srdi_sme/2022_direct_provincial_award_top3.json")),
-    ("srdi_sme/2022_eligible_rd_exactly_3pct", include_str!("../../fixtures/cases/srdi_sme/2022_eligible_rd_exactly_3pct.json")),
-    ("srdi_sme/2022_niche_below_2_years", include_str!("../../fixtures/cases/srdi_sme/2022_niche_below_2_years.json")),
-    ("srdi_sme/2022_rd_just_below_3pct", include_str!("../../fixtures/cases/srdi_sme/2022_rd_just_below_3pct.json")),
-    ("srdi_sme/2022_revenue_by_equity", include_str!("../../fixtures/cases/srdi_sme/2022_revenue_by_equity.json")),
-    ("srdi_sme/2022_score_51_ineligible", include_str!("../../fixtures/cases/srdi_sme/2022_score_51_ineligible.json")),
-    ("srdi_sme/2022_score_cannot_reach_60", include_str!("../../fixtures/cases/srdi_sme/2022_score_cannot_reach_60.json")),
-    ("srdi_sme/2022_score_open_incomplete", include_str!("../../fixtures/cases/srdi_sme/2022_score_open_incomplete.json")),
-    ("srdi_sme/2022_version_switch_last_day", include_str!("../../fixtures/cases/srdi_sme/2022_version_switch_last_day.json")),
-    ("srdi_sme/2026_dishonest_listed", include_str!("../../fixtures/cases/srdi_sme/2026_dishonest_listed.json")),
-    ("srdi_sme/2026_eligible_at_boundaries", include_str!("../../fixtures/cases/srdi_sme/2026_eligible_at_boundaries.json")),
-    ("srdi_sme/2026_ip_waived_by_institution", include_str!("../../fixtures/cases/srdi_sme/2026_ip_waived_by_institution.json")),
-    ("srdi_sme/2026_main_share_just_below", include_str!("../../fixtures/cases/srdi_sme/2026_main_share_just_below.json")),
-    ("srdi_sme/2026_missing_list_status_incomplete", include_str!("../../fixtures/cases/srdi_sme/2026_missing_list_status_incomplete.json")),
-    ("srdi_sme/2026_no_prerequisite", include_str!("../../fixtures/cases/srdi_sme/2026_no_prerequisite.json")),
-    ("srdi_sme/2026_rd_one_year_below", include_str!("../../fixtures/cases/srdi_sme/2026_rd_one_year_below.json")),
-    ("srdi_sme/2026_renewal_score_previous_year", include_str!("../../fixtures/cases/srdi_sme/2026_renewal_score_previous_year.json")),
-    ("srdi_sme/2026_revenue_by_equity", include_str!("../../fixtures/cases/srdi_sme/2026_revenue_by_equity.json")),
-    ("srdi_sme/2026_version_switch_first_day", include_str!("../../fixtures/cases/srdi_sme/2026_version_switch_first_day.json")),
-    ("tech_innovative_sme/first_day_2026_04_01", include_str!("../../fixtures/cases/tech_innovative_sme/first_day_2026_04_01.json")),
-    ("tech_innovative_sme/inno_direct_equity", include_str!("../../fixtures/cases/tech_innovative_sme/inno_direct_equity.json")),
-    ("tech_innovative_sme/inno_standard_tech_fails", include_str!("../../fixtures/cases/tech_innovative_sme/inno_standard_tech_fails.json")),
-    ("tech_innovative_sme/neither_scheme", include_str!("../../fixtures/cases/tech_innovative_sme/neither_scheme.json")),
-    ("tech_innovative_sme/tech_direct_high_tech", include_str!("../../fixtures/cases/tech_innovative_sme/tech_direct_high_tech.json")),
-    ("tech_innovative_sme/tech_fails_inno_open", include_str!("../../fixtures/cases/tech_innovative_sme/tech_fails_inno_open.json")),
-    ("tech_innovative_sme/tech_missing_flag_inno_open", include_str!("../../fixtures/cases/tech_innovative_sme/tech_missing_flag_inno_open.json")),
-    ("tech_innovative_sme/via_innovative_scheme", include_str!("../../fixtures/cases/tech_innovative_sme/via_innovative_scheme.json")),
-    ("tech_innovative_sme/via_tech_scheme", include_str!("../../fixtures/cases/tech_innovative_sme/via_tech_scheme.json")),
-    ("tech_sme/assets_above_limit", include_str!("../../fixtures/cases/tech_sme/assets_above_limit.json")),
-    ("tech_sme/direct_blocked_by_base", include_str!("../../fixtures/cases/tech_sme/direct_blocked_by_base.json")),
-    ("tech_sme/direct_high_tech", include_str!("../../fixtures/cases/tech_sme/direct_high_tech.json")),
-    ("tech_sme/direct_standard_2021", include_str!("../../fixtures/cases/tech_sme/direct_standard_2021.json")),
-    ("tech_sme/eligible_staff_exactly_10pct", include_str!("../../fixtures/cases/tech_sme/eligible_staff_exactly_10pct.json")),
-    ("tech_sme/missing_incident_flag_incomplete", include_str!("../../fixtures/cases/tech_sme/missing_incident_flag_incomplete.json")),
-    ("tech_sme/no_ip_below_pass", include_str!("../../fixtures/cases/tech_sme/no_ip_below_pass.json")),
-    ("tech_sme/rd_cost_basis_better", include_str!("../../fixtures/cases/tech_sme/rd_cost_basis_better.json")),
-    ("tech_sme/staff_below_10pct_zero_score", include_str!("../../fixtures/cases/tech_sme/staff_below_10pct_zero_score.json")),
-    ("tech_sme/still_in_force_2026", include_str!("../../fixtures/cases/tech_sme/still_in_force_2026.json")),
-];
+use include_dir::{Dir, include_dir};
+
+static CASES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/cases");
+
+/// `("<tier>/<file stem>", text)` for every case file, sorted by name.
+pub(super) fn all() -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for dir in CASES.dirs() {
+        for f in dir.files() {
+            let path = f.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let (Some(tier), Some(stem), Some(text)) =
+                (dir.path().to_str(), path.file_stem().and_then(|s| s.to_str()), f.contents_utf8())
+            else {
+                continue;
+            };
+            out.push((format!("{tier}/{stem}"), text));
+        }
+    }
+    out.sort();
+    out
+}

@@ -84,11 +84,10 @@ fn respond(status: actix_web::http::StatusCode, r: RuleSetRow) -> HttpResponse {
 pub async fn list_rulesets(pool: web::Data<DbPool>, _user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(s) = &q.status {
-        if !["draft", "published", "retired"].contains(&s.as_str()) {
+    if let Some(s) = &q.status
+        && !["draft", "published", "retired"].contains(&s.as_str()) {
             return Err(AppError::field("status", "enum", "one of draft, published, retired"));
         }
-    }
     let rows = db(&pool, move |c| Ok(rows::list(c, q.tier.as_deref(), q.status.as_deref(), page.after, page.fetch())?)).await?;
     Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |r| r.id, |r| RuleSetResponse::from_row(r, false))))
 }

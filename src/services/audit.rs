@@ -11,34 +11,41 @@ use sha2::{Digest, Sha256};
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Canonical bytes of an entry: a JSON array of strings in fixed order, version-tagged.
-fn canonical(
-    prev_hash: &str,
-    at: &chrono::NaiveDateTime,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-) -> Vec<u8> {
-    let at = at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
-    let fields = serde_json::json!(["ladder-audit-v1", prev_hash, at, actor, action, entity, entity_id, before, after]);
-    fields.to_string().into_bytes()
+/// The hashed fields of an entry.
+struct Fields<'a> {
+    prev_hash: &'a str,
+    at: &'a chrono::NaiveDateTime,
+    actor: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: &'a str,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
+}
+
+impl Fields<'_> {
+    /// SHA-256 over the canonical bytes: a JSON array of strings in fixed order, version-tagged.
+    fn hash(&self) -> String {
+        let at = self.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+        let canonical = serde_json::json!([
+            "ladder-audit-v1", self.prev_hash, at, self.actor, self.action, self.entity, self.entity_id, self.before, self.after
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
 }
 
 fn hash_entry(e: &AuditEntry) -> String {
-    let bytes = canonical(
-        &e.prev_hash,
-        &e.at,
-        &e.actor,
-        &e.action,
-        &e.entity,
-        &e.entity_id,
-        e.before_json.as_deref(),
-        e.after_json.as_deref(),
-    );
-    hex::encode(Sha256::digest(bytes))
+    Fields {
+        prev_hash: &e.prev_hash,
+        at: &e.at,
+        actor: &e.actor,
+        action: &e.action,
+        entity: &e.entity,
+        entity_id: &e.entity_id,
+        before: e.before_json.as_deref(),
+        after: e.after_json.as_deref(),
+    }
+    .hash()
 }
 
 /// Serialises appends across processes: SQLite writers already hold the write lock
@@ -66,16 +73,17 @@ pub fn record<B: Serialize, A: Serialize>(
     lock_chain(conn)?;
     let prev = rows::head(conn)?.map(|(_, h)| h).unwrap_or_else(|| GENESIS.to_string());
     let at = crate::models::now();
-    let hash = hex::encode(Sha256::digest(canonical(
-        &prev,
-        &at,
+    let hash = Fields {
+        prev_hash: &prev,
+        at: &at,
         actor,
         action,
         entity,
-        &entity_id,
-        before.as_deref(),
-        after.as_deref(),
-    )));
+        entity_id: &entity_id,
+        before: before.as_deref(),
+        after: after.as_deref(),
+    }
+    .hash();
     rows::insert(
         conn,
         &NewAuditEntry {

@@ -118,15 +118,14 @@ pub fn normalize_username(u: &str) -> String {
 
 /// Fails with 429 while the account is locked out.
 pub fn check_lockout(conn: &mut DbConnection, username: &str) -> AppResult<()> {
-    if let Some(f) = tokens::failure(conn, username)? {
-        if let Some(until) = f.locked_until {
+    if let Some(f) = tokens::failure(conn, username)?
+        && let Some(until) = f.locked_until {
             let now = now();
             if until > now {
                 let secs = (until - now).num_seconds().max(1) as u64;
                 return Err(AppError::TooManyRequests { retry_after_secs: secs });
             }
         }
-    }
     Ok(())
 }
 
@@ -205,11 +204,10 @@ pub fn rotate_refresh(conn: &mut DbConnection, presented: &str, ttl: Duration) -
 pub fn logout(conn: &mut DbConnection, presented: &str, user_id: i32) -> AppResult<()> {
     let hash = sha256_hex(presented);
     write_tx(conn, |conn| {
-        if let Some(t) = tokens::by_hash(conn, &hash)? {
-            if t.user_id == user_id {
+        if let Some(t) = tokens::by_hash(conn, &hash)?
+            && t.user_id == user_id {
                 tokens::revoke_family(conn, &t.family_id, now())?;
             }
-        }
         Ok(())
     })
 }

@@ -30,6 +30,9 @@ pub struct BatchStats {
     pub outcomes: HashMap<String, usize>,
 }
 
+/// One graded pair: enterprise, rule-set index, outcome, route, score, missing count, compact trace.
+type GradedRow = (i32, usize, engine::Outcome, Option<engine::Route>, Option<String>, usize, String);
+
 /// One row of the optional CSV sheet.
 struct SheetRow {
     enterprise_id: i32,
@@ -157,8 +160,7 @@ pub fn run<W: Write + ?Sized>(
         let t = Instant::now();
         let empty = FactTable::new();
         let no_holds: Vec<String> = Vec::new();
-        let mut graded: Vec<(i32, usize, engine::Outcome, Option<engine::Route>, Option<String>, usize, String)> =
-            Vec::with_capacity(ids.len() * compiled.len());
+        let mut graded: Vec<GradedRow> = Vec::with_capacity(ids.len() * compiled.len());
         for id in &ids {
             let facts = tables.get(id).unwrap_or(&empty);
             let held = holds.get(id).unwrap_or(&no_holds);

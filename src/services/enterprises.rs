@@ -39,11 +39,10 @@ pub fn check_new(conn: &mut DbConnection, input: &NewEnterpriseInput, prefix: &s
     if reference::district(conn, &input.district_code)?.is_none() {
         errors.push(FieldError::new(format!("{prefix}district_code"), "unknown_district", "not one of the districts of GET /api/v1/districts"));
     }
-    if let Some(c) = &input.cluster_code {
-        if reference::cluster(conn, c)?.is_none() {
+    if let Some(c) = &input.cluster_code
+        && reference::cluster(conn, c)?.is_none() {
             errors.push(FieldError::new(format!("{prefix}cluster_code"), "unknown_cluster", "not one of the clusters of GET /api/v1/clusters"));
         }
-    }
     check_dates(input.founded_on, input.niche_entered_on, prefix, &mut errors);
     match (uscc, errors.is_empty()) {
         (Some(u), true) => Ok(u),
@@ -59,11 +58,10 @@ fn check_dates(founded: Option<NaiveDate>, niche: Option<NaiveDate>, prefix: &st
     if niche.is_some_and(|d| d > today) {
         errors.push(FieldError::new(format!("{prefix}niche_entered_on"), "range", "niche-market entry date is in the future"));
     }
-    if let (Some(f), Some(n)) = (founded, niche) {
-        if n < f {
+    if let (Some(f), Some(n)) = (founded, niche)
+        && n < f {
             errors.push(FieldError::new(format!("{prefix}niche_entered_on"), "range", "niche-market entry cannot precede founding"));
         }
-    }
 }
 
 /// Creates an enterprise (inside the caller's transaction) and records it.
@@ -142,21 +140,18 @@ pub fn patch(conn: &mut DbConnection, caller: &Caller, id: i32, if_match: &str, 
             return Err(AppError::PreconditionFailed);
         }
         let mut errors = Vec::new();
-        if let Some(n) = &p.name {
-            if n.trim().is_empty() || n.chars().count() > 200 {
+        if let Some(n) = &p.name
+            && (n.trim().is_empty() || n.chars().count() > 200) {
                 errors.push(FieldError::new("name", "length", "name must be 1–200 characters"));
             }
-        }
-        if let Some(d) = &p.district_code {
-            if reference::district(conn, d)?.is_none() {
+        if let Some(d) = &p.district_code
+            && reference::district(conn, d)?.is_none() {
                 errors.push(FieldError::new("district_code", "unknown_district", "not one of the districts of GET /api/v1/districts"));
             }
-        }
-        if let Some(Some(c)) = &p.cluster_code {
-            if reference::cluster(conn, c)?.is_none() {
+        if let Some(Some(c)) = &p.cluster_code
+            && reference::cluster(conn, c)?.is_none() {
                 errors.push(FieldError::new("cluster_code", "unknown_cluster", "not one of the clusters of GET /api/v1/clusters"));
             }
-        }
         let founded = p.founded_on.unwrap_or(current.founded_on);
         let niche = p.niche_entered_on.unwrap_or(current.niche_entered_on);
         check_dates(founded, niche, "", &mut errors);

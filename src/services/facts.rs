@@ -72,19 +72,17 @@ pub fn validate(year: i32, facts: &Map<String, Value>) -> AppResult<Map<String, 
             errors.push(FieldError::new(field, "integer", format!("{} must be a whole number", ind.kind.as_str())));
             continue;
         }
-        if let Some(min) = ind.min_decimal() {
-            if d < min {
+        if let Some(min) = ind.min_decimal()
+            && d < min {
                 let code_name = if min.is_zero() { "negative" } else { "range" };
                 errors.push(FieldError::new(field, code_name, format!("must be at least {min} ({})", ind.unit)));
                 continue;
             }
-        }
-        if let Some(max) = ind.max_decimal() {
-            if d > max {
+        if let Some(max) = ind.max_decimal()
+            && d > max {
                 errors.push(FieldError::new(field, "range", format!("must be at most {max} ({})", ind.unit)));
                 continue;
             }
-        }
         let d = d.normalize();
         numbers.insert(ind.code, d);
         out.insert(code.clone(), Value::String(d.to_string()));
@@ -97,11 +95,10 @@ pub fn validate(year: i32, facts: &Map<String, Value>) -> AppResult<Map<String, 
         ("ip_class1_self", "ip_class1"),
         ("ip_class1_high_value", "ip_class1"),
     ] {
-        if let (Some(p), Some(w)) = (numbers.get(part), numbers.get(whole)) {
-            if p > w {
+        if let (Some(p), Some(w)) = (numbers.get(part), numbers.get(whole))
+            && p > w {
                 errors.push(FieldError::new(format!("facts.{part}"), "consistency", format!("{part} ({p}) cannot exceed {whole} ({w})")));
             }
-        }
     }
     if errors.is_empty() { Ok(out) } else { Err(AppError::Validation(errors)) }
 }

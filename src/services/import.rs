@@ -159,26 +159,23 @@ pub fn enterprises(conn: &mut DbConnection, actor: &str, text: &str, progress: b
         }
         let cluster = cell(&rec, &idx, "cluster_code").to_string();
         let cluster = if cluster.is_empty() { None } else { Some(cluster) };
-        if let Some(c) = &cluster {
-            if !clusters.contains(c) {
+        if let Some(c) = &cluster
+            && !clusters.contains(c) {
                 errors.push(RowError { line, field: "cluster_code".into(), message: format!("{c:?} is not a known cluster") });
             }
-        }
         let founded = date_cell(cell(&rec, &idx, "founded_on"), "founded_on", line, &mut errors);
         let niche = date_cell(cell(&rec, &idx, "niche_entered_on"), "niche_entered_on", line, &mut errors);
         if founded.is_some_and(|d| d > today) {
             errors.push(RowError { line, field: "founded_on".into(), message: "in the future".into() });
         }
-        if let (Some(f), Some(n)) = (founded, niche) {
-            if n < f {
+        if let (Some(f), Some(n)) = (founded, niche)
+            && n < f {
                 errors.push(RowError { line, field: "niche_entered_on".into(), message: "before the founding date".into() });
             }
-        }
-        if errors.len() == before {
-            if let Some(uscc) = uscc {
+        if errors.len() == before
+            && let Some(uscc) = uscc {
                 rows.push(EnterpriseRow { uscc, name, district_code: district, cluster_code: cluster, founded_on: founded, niche_entered_on: niche });
             }
-        }
         if errors.len() >= MAX_REPORTED {
             break;
         }

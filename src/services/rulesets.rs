@@ -36,17 +36,15 @@ pub struct RuleCache {
 
 impl RuleCache {
     pub fn get(&self, row: &RuleSetRow) -> AppResult<Arc<RuleSet>> {
-        if row.status != "draft" {
-            if let Some(rs) = self.inner.read().ok().and_then(|m| m.get(&row.id).cloned()) {
+        if row.status != "draft"
+            && let Some(rs) = self.inner.read().ok().and_then(|m| m.get(&row.id).cloned()) {
                 return Ok(rs);
             }
-        }
         let rs = Arc::new(compile_text(&row.document)?);
-        if row.status != "draft" {
-            if let Ok(mut m) = self.inner.write() {
+        if row.status != "draft"
+            && let Ok(mut m) = self.inner.write() {
                 m.insert(row.id, rs.clone());
             }
-        }
         Ok(rs)
     }
 }
@@ -137,11 +135,10 @@ fn header(conn: &mut DbConnection, doc: &Value) -> AppResult<Header> {
     if from.is_none() && !errors.iter().any(|e| e.field == "$.effective_from") {
         errors.push(FieldError::new("$.effective_from", "required", "effective_from is required"));
     }
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f {
             errors.push(FieldError::new("$.effective_to", "range", "effective_to is before effective_from"));
         }
-    }
     let name = doc["name"].as_str().unwrap_or_default().to_string();
     match (version, from, errors.is_empty()) {
         (Some(v), Some(f), true) => Ok(Header { tier, version: v as i32, name, effective_from: f, effective_to: to }),

@@ -21,7 +21,7 @@ pub fn check_username(u: &str) -> Result<String, FieldError> {
 
 pub fn check_password(p: &str) -> Result<(), FieldError> {
     let n = p.chars().count();
-    if n < MIN_PASSWORD || n > MAX_PASSWORD {
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&n) {
         return Err(FieldError::new("password", "length", format!("{MIN_PASSWORD}–{MAX_PASSWORD} characters")));
     }
     Ok(())
@@ -36,19 +36,17 @@ pub fn check_new_user(conn: &mut DbConnection, username: &str, password: &str, r
     }
     match (role, enterprise_id) {
         (Role::Enterprise, None) => errors.push(FieldError::new("enterprise_id", "required", "an enterprise account needs enterprise_id")),
-        (Role::Enterprise, Some(id)) => {
-            if crate::models::enterprise::find(conn, id)?.is_none() {
+        (Role::Enterprise, Some(id))
+            if crate::models::enterprise::find(conn, id)?.is_none() => {
                 errors.push(FieldError::new("enterprise_id", "not_found", "no such enterprise"));
             }
-        }
         (_, Some(_)) => errors.push(FieldError::new("enterprise_id", "not_allowed", "only enterprise accounts belong to an enterprise")),
         _ => {}
     }
-    if let Some(n) = &name {
-        if rows::by_username(conn, n)?.is_some() {
+    if let Some(n) = &name
+        && rows::by_username(conn, n)?.is_some() {
             return Err(AppError::Conflict("username already exists".into()));
         }
-    }
     match name {
         Some(n) if errors.is_empty() => Ok(n),
         _ => Err(AppError::Validation(errors)),
@@ -127,11 +125,10 @@ pub fn update_user(
         if new_role != Role::Enterprise && new_ent.is_some() {
             return Err(AppError::field("enterprise_id", "not_allowed", "only enterprise accounts belong to an enterprise"));
         }
-        if let Some(Some(eid)) = enterprise_id {
-            if crate::models::enterprise::find(conn, eid)?.is_none() {
+        if let Some(Some(eid)) = enterprise_id
+            && crate::models::enterprise::find(conn, eid)?.is_none() {
                 return Err(AppError::field("enterprise_id", "not_found", "no such enterprise"));
             }
-        }
         let reset = password_hash.is_some();
         rows::update(
             conn,

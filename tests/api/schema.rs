@@ -14,15 +14,13 @@ fn declared() -> Columns {
     let mut current: Option<String> = None;
     for line in text.lines() {
         let l = line.trim();
-        if let Some(rest) = l.strip_suffix('{').map(str::trim) {
-            if let Some((name, _)) = rest.split_once(" (") {
-                if !name.contains("table!") {
+        if let Some(rest) = l.strip_suffix('{').map(str::trim)
+            && let Some((name, _)) = rest.split_once(" (")
+                && !name.contains("table!") {
                     current = Some(name.trim().to_string());
                     out.entry(name.trim().to_string()).or_default();
                     continue;
                 }
-            }
-        }
         if l == "}" {
             current = None;
             continue;
