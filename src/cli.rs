@@ -50,6 +50,19 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// The quota rollup for a year: a table in the terminal, or CSV / XLSX / JSON.
+    Report {
+        #[arg(long)]
+        year: i32,
+        /// The report date (default: today within YEAR, else 31 December of YEAR).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, default_value = "table")]
+        format: ReportFormat,
+        /// Where to write csv/xlsx/json (default: standard output; xlsx needs a file).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -83,6 +96,14 @@ pub enum AuditCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Xlsx,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum EvalFormat {
     Summary,
     Csv,
@@ -92,6 +113,8 @@ pub enum EvalFormat {
 pub enum ImportKind {
     Enterprises,
     Facts,
+    /// Existing titles: uscc,name,district_code,cluster,tier,number,issued_on,valid_from,valid_to,batch
+    Certifications,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -153,6 +176,8 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             let result = match kind {
                 ImportKind::Enterprises => services::import::enterprises(&mut conn, "cli", &text, true),
                 ImportKind::Facts => services::import::facts(&mut conn, "cli", &text, true),
+                ImportKind::Certifications => services::import::parse_certifications_csv(&text)
+                    .and_then(|items| services::import::certifications(&mut conn, "cli", &items, true)),
             };
             match result {
                 Ok(n) => println!("imported {n} rows from {}", file.display()),
@@ -197,6 +222,25 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             outcomes.sort();
             for (k, v) in outcomes {
                 eprintln!("  {k}: {v}");
+            }
+        }
+        Command::Report { year, as_of, format, output } => {
+            let as_of = crate::routes::quotas::default_as_of(year, as_of.map(|d| d.to_string()).as_deref()).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let mut conn = state.pool.get()?;
+            let r = services::rollup::rollup(&mut conn, year, as_of).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let bytes = match format {
+                ReportFormat::Table => services::report_files::to_table(&r).into_bytes(),
+                ReportFormat::Csv => services::report_files::to_csv(&r).into_bytes(),
+                ReportFormat::Json => serde_json::to_vec_pretty(&r)?,
+                ReportFormat::Xlsx => services::report_files::to_xlsx(&r).map_err(|e| anyhow::anyhow!("writing xlsx: {e}"))?,
+            };
+            match (output, format) {
+                (Some(p), _) => {
+                    std::fs::write(&p, bytes)?;
+                    eprintln!("wrote {}", p.display());
+                }
+                (None, ReportFormat::Xlsx) => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
+                (None, _) => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
         }
         Command::Audit { command } => {

@@ -48,6 +48,7 @@ impl Application {
         db::run_migrations(&mut conn)?;
         services::reference::seed(&mut conn)?;
         services::rulesets::seed_shipped(&mut conn)?;
+        services::quotas::seed_plan(&mut conn).map_err(|e| anyhow::anyhow!("seeding quotas: {e:?}"))?;
         let secret = match &config.jwt_secret {
             Some(s) => s.expose_secret().as_bytes().to_vec(),
             None => services::auth::jwt_secret(&mut conn)?,
@@ -116,6 +117,7 @@ pub fn app(
         .app_data(web::JsonConfig::default().limit(routes::MAX_BODY).error_handler(|e, _| {
             AppError::BadRequest(format!("malformed JSON: {e}")).into()
         }))
+        .wrap(from_fn(routes::idempotency::middleware))
         .wrap(
             ErrorHandlers::new()
                 .handler(StatusCode::NOT_FOUND, problem_for_bare)

@@ -28,6 +28,13 @@ impl Modify for BearerAuth {
         routes::evaluations::create_evaluation, routes::evaluations::eligibility,
         routes::rulesets::list_rulesets, routes::rulesets::get_ruleset, routes::rulesets::create_ruleset, routes::rulesets::update_ruleset,
         routes::rulesets::publish_ruleset, routes::rulesets::retire_ruleset, routes::rulesets::test_ruleset,
+        routes::quotas::list_quotas, routes::quotas::get_quota, routes::quotas::create_quota, routes::quotas::update_quota,
+        routes::quotas::delete_quota, routes::quotas::rollup_report, routes::quotas::import_certifications,
+        routes::applications::create_application, routes::applications::list_applications, routes::applications::get_application,
+        routes::applications::submit_application, routes::applications::withdraw_application, routes::applications::assign_reviewer,
+        routes::applications::decide_application, routes::applications::review_queue, routes::applications::declare_tie, routes::applications::list_ties,
+        routes::certifications::list_certifications, routes::certifications::get_certification, routes::certifications::revoke_certification,
+        routes::audit::list_audit, routes::audit::verify_audit,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

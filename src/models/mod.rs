@@ -3,10 +3,15 @@
 pub mod audit;
 pub mod enterprise;
 pub mod facts;
+pub mod quota;
+pub mod report;
 pub mod reference;
 pub mod ruleset;
 pub mod token;
 pub mod user;
+pub mod application;
+pub mod certification;
+pub mod idempotency;
 
 /// The current UTC time, truncated to microseconds so SQLite and PostgreSQL store the same value.
 pub fn now() -> chrono::NaiveDateTime {

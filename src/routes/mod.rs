@@ -7,8 +7,13 @@ pub mod evaluations;
 pub mod reference;
 pub mod rulesets;
 pub mod system;
+pub mod quotas;
 pub mod users;
 pub mod dashboard;
+pub mod applications;
+pub mod certifications;
+pub mod audit;
+pub mod idempotency;
 
 use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult, FieldError};
@@ -204,10 +209,15 @@ pub fn parse_date(field: &str, value: &str) -> AppResult<chrono::NaiveDate> {
 
 /// Mounts every resource under `/api/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Before certifications::routes: `/certifications/import` must win over `/certifications/{id}`.
+    cfg.configure(quotas::routes);
     cfg.configure(auth::routes)
         .configure(users::routes)
         .configure(reference::routes)
         .configure(enterprises::routes)
         .configure(evaluations::routes)
         .configure(rulesets::routes);
+    cfg.configure(applications::routes);
+    cfg.configure(certifications::routes);
+    cfg.configure(audit::routes);
 }

@@ -315,3 +315,223 @@ pub fn facts(conn: &mut DbConnection, actor: &str, text: &str, progress: bool) -
     pb.finish_and_clear();
     Ok(n)
 }
+
+/// One existing title to import (a published list: 第一批 … 第七批 小巨人, provincial lists, …).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CertificationItem {
+    pub uscc: String,
+    /// Needed only when the enterprise is not registered yet.
+    pub name: Option<String>,
+    pub district_code: Option<String>,
+    pub cluster: Option<String>,
+    pub tier: String,
+    pub number: String,
+    pub issued_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    pub batch: Option<String>,
+}
+
+/// CSV with the same columns: `uscc,name,district_code,cluster,tier,number,issued_on,valid_from,valid_to,batch`.
+pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationItem)>, ImportError> {
+    let mut rdr = reader(text);
+    let headers = rdr.headers().map_err(|e| ImportError::Rows(vec![RowError { line: 1, field: "header".into(), message: e.to_string() }]))?.clone();
+    let idx = header_index(&headers, &["uscc", "tier", "number", "issued_on", "valid_from", "valid_to"])?;
+    let mut errors = Vec::new();
+    let mut items = Vec::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let line = n as u64 + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                continue;
+            }
+        };
+        let opt = |name: &str| Some(cell(&rec, &idx, name).to_string()).filter(|s| !s.is_empty());
+        let before = errors.len();
+        let issued = date_cell(cell(&rec, &idx, "issued_on"), "issued_on", line, &mut errors);
+        let from = date_cell(cell(&rec, &idx, "valid_from"), "valid_from", line, &mut errors);
+        let to = date_cell(cell(&rec, &idx, "valid_to"), "valid_to", line, &mut errors);
+        for (f, v) in [("issued_on", issued), ("valid_from", from), ("valid_to", to)] {
+            if v.is_none() && !errors[before..].iter().any(|e| e.field == f) {
+                errors.push(RowError { line, field: f.into(), message: "required".into() });
+            }
+        }
+        if let (Some(issued_on), Some(valid_from), Some(valid_to)) = (issued, from, to) {
+            items.push((
+                line,
+                CertificationItem {
+                    uscc: cell(&rec, &idx, "uscc").to_string(),
+                    name: opt("name"),
+                    district_code: opt("district_code"),
+                    cluster: opt("cluster"),
+                    tier: cell(&rec, &idx, "tier").to_string(),
+                    number: cell(&rec, &idx, "number").to_string(),
+                    issued_on,
+                    valid_from,
+                    valid_to,
+                    batch: opt("batch"),
+                },
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(items) } else { Err(ImportError::Rows(errors)) }
+}
+
+/// Imports existing titles, all or nothing: enterprises matched by credit code (created when
+/// missing), each title recorded in the audit trail as imported.
+pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, CertificationItem)], progress: bool) -> Result<usize, ImportError> {
+    use crate::models::certification::{self as certs, NewCertification};
+    let districts: HashSet<String> = reference::all_districts(conn)?.into_iter().map(|d| d.code).collect();
+    let clusters: HashSet<String> = reference::all_clusters(conn)?.into_iter().map(|c| c.code).collect();
+    let tiers: HashSet<String> = reference::all_tiers(conn)?.into_iter().map(|t| t.code).collect();
+    let today = chrono::Utc::now().date_naive();
+    let mut errors = Vec::new();
+    let mut numbers = HashSet::new();
+    let mut current_in_file: HashSet<(String, String)> = HashSet::new();
+    let mut new_enterprises: HashMap<String, (String, String, Option<String>)> = HashMap::new();
+    let known: HashMap<String, i32> = ent_rows::ids_by_uscc(conn)?.into_iter().collect();
+    for (line, it) in items {
+        let line = *line;
+        let mut err = |field: &str, message: String| errors.push(RowError { line, field: field.into(), message });
+        let uscc = match Uscc::parse(&it.uscc) {
+            Ok(u) => u.as_str().to_string(),
+            Err(e) => {
+                err("uscc", e.message().into());
+                continue;
+            }
+        };
+        if !tiers.contains(&it.tier) {
+            err("tier", format!("{:?} is not a tier", it.tier));
+        }
+        let number = it.number.trim();
+        if number.is_empty() || number.chars().count() > 64 {
+            err("number", "a certificate number of 1–64 characters is required".into());
+        } else if !numbers.insert(number.to_string()) {
+            err("number", format!("{number} appears twice in this import"));
+        }
+        if it.valid_to < it.valid_from {
+            err("valid_to", "before valid_from".into());
+        }
+        if it.issued_on > today {
+            err("issued_on", "in the future".into());
+        }
+        if !known.contains_key(&uscc) && !new_enterprises.contains_key(&uscc) {
+            let name = it.name.clone().unwrap_or_default();
+            let district = it.district_code.clone().unwrap_or_default();
+            if name.trim().is_empty() {
+                err("name", format!("{uscc} is not registered: name is needed to create it"));
+            }
+            if !districts.contains(&district) {
+                err("district_code", format!("{uscc} is not registered: a Shenyang district code is needed to create it"));
+            }
+            if let Some(c) = &it.cluster {
+                if !clusters.contains(c) {
+                    err("cluster", format!("{c:?} is not a known cluster"));
+                }
+            }
+            new_enterprises.insert(uscc.clone(), (name.trim().to_string(), district, it.cluster.clone()));
+        }
+        if it.valid_to >= today && !current_in_file.insert((uscc.clone(), it.tier.clone())) {
+            err("tier", format!("{uscc} has two unexpired {} titles in this import", it.tier));
+        }
+        if errors.len() >= MAX_REPORTED {
+            break;
+        }
+    }
+    // Numbers already on file (checked before writing: on PostgreSQL a failed insert would
+    // abort the whole transaction).
+    let wanted: Vec<String> = items.iter().map(|(_, it)| it.number.trim().to_string()).collect();
+    let mut taken = HashSet::new();
+    for chunk in wanted.chunks(500) {
+        use diesel::prelude::*;
+        let found: Vec<String> = crate::db::schema::certifications::table
+            .filter(crate::db::schema::certifications::number.eq_any(chunk))
+            .select(crate::db::schema::certifications::number)
+            .load(conn)?;
+        taken.extend(found);
+    }
+    for (line, it) in items {
+        if taken.contains(it.number.trim()) {
+            errors.push(RowError { line: *line, field: "number".into(), message: format!("certificate {} already exists", it.number.trim()) });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let pb = bar(items.len() as u64, progress, "titles");
+    let n = write_tx(conn, |conn| -> Result<usize, ImportError> {
+        let at = now();
+        let mut ids = known.clone();
+        for (uscc, (name, district, cluster)) in &new_enterprises {
+            let id = ent_rows::insert(
+                conn,
+                &NewEnterprise {
+                    uscc,
+                    name,
+                    district_code: district,
+                    cluster_code: cluster.as_deref(),
+                    founded_on: None,
+                    niche_entered_on: None,
+                    verified: true,
+                    lock_version: 1,
+                    created_at: at,
+                    updated_at: at,
+                },
+            )?;
+            ids.insert(uscc.clone(), id);
+        }
+        let mut row_errors = Vec::new();
+        for (line, it) in items {
+            let uscc = Uscc::parse(&it.uscc).map(|u| u.as_str().to_string()).unwrap_or_default();
+            let Some(&eid) = ids.get(&uscc) else { continue };
+            let is_current = it.valid_to >= today;
+            if is_current {
+                if let Some(existing) = certs::current(conn, eid, &it.tier)? {
+                    if existing.valid_to >= today {
+                        row_errors.push(RowError { line: *line, field: "tier".into(), message: format!("{uscc} already holds current {} title {}", it.tier, existing.number) });
+                        continue;
+                    }
+                    certs::clear_current(conn, existing.id)?;
+                }
+            }
+            let id = certs::insert(
+                conn,
+                &NewCertification {
+                    enterprise_id: eid,
+                    tier: &it.tier,
+                    number: it.number.trim(),
+                    issued_on: it.issued_on,
+                    valid_from: it.valid_from,
+                    valid_to: it.valid_to,
+                    application_id: None,
+                    ruleset_id: None,
+                    batch: it.batch.as_deref(),
+                    imported: true,
+                    is_current,
+                    created_at: at,
+                },
+            )?;
+            crate::services::audit::record::<(), _>(
+                conn,
+                actor,
+                "certification.import",
+                "certification",
+                id,
+                None,
+                Some(&serde_json::json!({"imported": true, "uscc": uscc, "tier": it.tier, "number": it.number.trim(),
+                    "issued_on": it.issued_on, "valid_from": it.valid_from, "valid_to": it.valid_to, "batch": it.batch})),
+            )?;
+            pb.inc(1);
+        }
+        if !row_errors.is_empty() {
+            // Rolls the whole transaction back: all or nothing.
+            return Err(ImportError::Rows(row_errors));
+        }
+        Ok(items.len())
+    })?;
+    pb.finish_and_clear();
+    Ok(n)
+}

@@ -54,8 +54,24 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         ("POST", "/api/v1/enterprises") => json!({"uscc": uscc(600_000 + n as u32), "name": format!("新企业{n}"), "district_code": "210106"}),
         ("PATCH", "/api/v1/enterprises/{enterprise}") => json!({"name": format!("改名{n}")}),
         ("PUT", "/api/v1/enterprises/{enterprise}/facts/{year}") => json!({"facts": {"operating_revenue": "1234.5", "employees": 10}}),
+        ("POST", "/api/v1/quotas") => json!({"year": 2030 + (n % 60) as i32, "scope": "210106", "tiers": ["little_giant"], "measure": "new", "target": 3}),
+        ("PATCH", "/api/v1/quotas/{quota}") => json!({"target": 11}),
+        ("POST", "/api/v1/certifications/import") => json!({"items": [{"uscc": uscc(700_000 + n as u32), "name": format!("导入{n}"), "district_code": "210106",
+            "tier": "srdi_sme", "number": format!("M-{n}"), "issued_on": "2024-01-15", "valid_from": "2024-01-01", "valid_to": "2026-12-31"}]}),
+        ("POST", "/api/v1/evaluations") => json!({"tier": "little_giant", "as_of": "2026-06-01", "facts": {"2025": {"operating_revenue": 6000}}, "holds": ["srdi_sme"]}),
+        ("POST", "/api/v1/rulesets") => ruleset_draft(100 + n as i64),
+        ("PUT", "/api/v1/rulesets/{draft}") | ("PUT", "/api/v1/rulesets/{ruleset}") => ruleset_draft(99),
+        ("POST", "/api/v1/rulesets/{ruleset}/test") => json!({}),
         _ => return None,
     })
+}
+
+/// A small draft rule set, far in the future so publishing it overlaps nothing.
+fn ruleset_draft(version: i64) -> Value {
+    json!({"tier": "innovative_sme", "version": version, "name": "matrix draft", "effective_from": format!("{}-01-01", 2100 - version % 50 - 1),
+        "effective_to": format!("{}-12-31", 2100 - version % 50 - 1), "status": "draft",
+        "criteria": [{"id": "revenue", "label_zh": "营业收入", "label_en": "Revenue", "source": "test", "confirmed": true,
+                      "test": {"cmp": [{"fact": "operating_revenue", "year": -1}, ">=", 1000]}}]})
 }
 
 #[test]
@@ -69,6 +85,11 @@ fn matrix() {
     app.user("m_enterprise", Role::Enterprise, Some(own));
     app.user("m_reviewer", Role::Reviewer, None);
     app.user("m_official", Role::Official, None);
+    let workflow = crate::workflow::matrix_fixtures(&app, &admin, own, foreign);
+    let quota = body(app.get("/api/v1/quotas?year=2025", &admin))[0]["id"].as_i64().unwrap_or(0);
+    let draft = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(99)))["id"].as_i64().unwrap_or(0);
+    let publishable = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(98)))["id"].as_i64().unwrap_or(0);
+    let shipped = body(app.get("/api/v1/rulesets?tier=little_giant&status=published", &admin))["items"][0]["id"].as_i64().unwrap_or(0);
     let tokens: Vec<(&str, Option<String>)> = vec![
         ("anonymous", None),
         ("enterprise", Some(app.login("m_enterprise"))),
@@ -85,14 +106,24 @@ fn matrix() {
             .replace("{enterprise}", &enterprise.to_string())
             .replace("{user}", &target_user.to_string())
             .replace("{client}", &client.to_string())
+            .replace("{application}", &workflow.application(&row.scope).to_string())
+            .replace("{certification}", &workflow.certification(&row.scope).to_string())
+            .replace("{reviewer}", &workflow.reviewer(&row.scope).to_string())
+            .replace("{quota}", &quota.to_string())
+            .replace("{draft}", &draft.to_string())
+            .replace("{publishable}", &publishable.to_string())
+            .replace("{ruleset}", &shipped.to_string())
             .replace("{year}", "2025");
         let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::GET);
         let mut rb = app.client.request(method, app.url(&path));
         if let Some(t) = &token {
             rb = rb.bearer_auth(t);
         }
-        if row.method == "PATCH" && row.path.contains("{enterprise}") {
+        if (row.method == "PATCH" && row.path.contains("{enterprise}")) || row.path.contains("{quota}") || row.path.contains("{draft}") {
             rb = rb.header("If-Match", "*");
+        }
+        if let Some(b) = workflow.body_for(&row.method, &row.path, enterprise) {
+            rb = rb.json(&b);
         }
         if let Some(b) = body_for(&row.method, &row.path, n) {
             rb = rb.json(&b);
@@ -129,6 +160,12 @@ fn normalise(path: &str) -> String {
     path.replace("/enterprises/{id}", "/enterprises/{enterprise}")
         .replace("/users/{id}", "/users/{user}")
         .replace("/clients/{id}", "/clients/{client}")
+        .replace("/applications/{id}", "/applications/{application}")
+        .replace("/certifications/{id}", "/certifications/{certification}")
+        .replace("/reviewers/{id}", "/reviewers/{reviewer}")
+        .replace("/quotas/{id}", "/quotas/{quota}")
+        .replace("/rulesets/{id}/publish", "/rulesets/{publishable}/publish")
+        .replace("/rulesets/{id}", "/rulesets/{ruleset}")
 }
 
 #[test]

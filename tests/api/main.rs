@@ -7,3 +7,7 @@ mod auth;
 mod authz;
 mod registry;
 mod schema;
+mod workflow;
+mod audit;
+mod races;
+mod rollup;

@@ -1,0 +1,169 @@
+//! The rollup as files a person opens: CSV (one tidy table, Chinese headers first), XLSX
+//! (a sheet per breakdown) and a terminal table. All from the same `Rollup` value, so the
+//! numbers agree to the unit with the JSON.
+
+use crate::services::rollup::{QuotaRollup, Rollup};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+fn measure_zh(m: &str) -> &'static str {
+    if m == "new" { "新增 new" } else { "在册 active" }
+}
+
+fn pace_zh(q: &QuotaRollup) -> &'static str {
+    if q.on_pace { "进度正常 on pace" } else { "落后 behind" }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// One row per quota × (total, district, cluster, month), with a BOM for spreadsheet programs.
+pub fn to_csv(r: &Rollup) -> String {
+    let mut out = String::from("\u{feff}年度 year,报告日期 as_of,指标编号 quota_id,指标 quota,口径 measure,范围 scope,维度 dimension,代码 code,名称 name,目标 target,完成 achieved,缺口 gap,完成率% percent,应完成 expected_by_now,进度 pace,已提交 submitted,审核中 under_review,预计符合 predicted_eligible\n");
+    for q in &r.quotas {
+        let label = format!("{} {}", q.label_zh, q.label_en);
+        let head = format!("{},{},{},{},{},{}", r.year, r.as_of, q.id, csv_cell(&label), measure_zh(&q.measure), q.scope);
+        out.push_str(&format!(
+            "{head},合计 total,{},{},{},{},{},{},{},{},{},{},{}\n",
+            q.scope,
+            "全市/全区 all",
+            q.target,
+            q.achieved,
+            q.gap,
+            q.percent,
+            q.expected_by_now,
+            pace_zh(q),
+            q.pipeline.submitted,
+            q.pipeline.under_review,
+            q.pipeline.predicted_eligible
+        ));
+        for d in &q.by_district {
+            out.push_str(&format!("{head},区县 district,{},{},,{},,,,,,,\n", d.code, csv_cell(&format!("{} {}", d.name, d.name_en)), d.achieved));
+        }
+        for c in &q.by_cluster {
+            out.push_str(&format!("{head},产业集群 cluster,{},{},,{},,,,,,,\n", c.code, csv_cell(&format!("{} {}", c.name, c.name_en)), c.achieved));
+        }
+        for m in &r.monthly {
+            let n = m.cumulative.get(&q.id.to_string()).copied().unwrap_or(0);
+            out.push_str(&format!("{head},月度累计 month,{},{},,{},,,,,,,\n", m.month, m.through, n));
+        }
+    }
+    out
+}
+
+/// Sheets: 总览 Summary, 区县 Districts, 产业集群 Clusters, 月度 Monthly.
+pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let pct = Format::new().set_num_format("0.0");
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("总览 Summary")?;
+        let headers = [
+            "指标 quota", "口径 measure", "范围 scope", "目标 target", "完成 achieved", "缺口 gap", "完成率% percent",
+            "应完成 expected", "进度 pace", "已提交 submitted", "审核中 under review", "预计符合 predicted eligible",
+        ];
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        ws.write_string(0, 13, format!("年度 {} · 报告日期 {}", r.year, r.as_of))?;
+        for (i, q) in r.quotas.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write_string(row, 0, format!("{} {}", q.label_zh, q.label_en))?;
+            ws.write_string(row, 1, measure_zh(&q.measure))?;
+            ws.write_string(row, 2, &q.scope)?;
+            ws.write_number(row, 3, q.target as f64)?;
+            ws.write_number(row, 4, q.achieved as f64)?;
+            ws.write_number(row, 5, q.gap as f64)?;
+            ws.write_number_with_format(row, 6, decimal_f64(q.percent), &pct)?;
+            ws.write_number_with_format(row, 7, decimal_f64(q.expected_by_now), &pct)?;
+            ws.write_string(row, 8, pace_zh(q))?;
+            ws.write_number(row, 9, q.pipeline.submitted as f64)?;
+            ws.write_number(row, 10, q.pipeline.under_review as f64)?;
+            ws.write_number(row, 11, q.pipeline.predicted_eligible as f64)?;
+        }
+        ws.set_column_width(0, 42)?;
+        ws.set_freeze_panes(1, 1)?;
+    }
+    for (name, by_district) in [("区县 Districts", true), ("产业集群 Clusters", false)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        ws.write_string_with_format(0, 0, "代码 code", &bold)?;
+        ws.write_string_with_format(0, 1, "名称 name", &bold)?;
+        for (j, q) in r.quotas.iter().enumerate() {
+            ws.write_string_with_format(0, j as u16 + 2, format!("{} {}", q.label_zh, q.label_en), &bold)?;
+        }
+        let rows = r.quotas.first().map(|q| if by_district { q.by_district.len() } else { q.by_cluster.len() }).unwrap_or(0);
+        for i in 0..rows {
+            let row = i as u32 + 1;
+            for (j, q) in r.quotas.iter().enumerate() {
+                let list = if by_district { &q.by_district } else { &q.by_cluster };
+                if let Some(b) = list.get(i) {
+                    if j == 0 {
+                        ws.write_string(row, 0, &b.code)?;
+                        ws.write_string(row, 1, format!("{} {}", b.name, b.name_en))?;
+                    }
+                    ws.write_number(row, j as u16 + 2, b.achieved as f64)?;
+                }
+            }
+        }
+        let total_row = rows as u32 + 1;
+        ws.write_string_with_format(total_row, 1, "合计 total", &bold)?;
+        for (j, q) in r.quotas.iter().enumerate() {
+            let list = if by_district { &q.by_district } else { &q.by_cluster };
+            ws.write_number_with_format(total_row, j as u16 + 2, list.iter().map(|b| b.achieved).sum::<i64>() as f64, &bold)?;
+        }
+        ws.set_column_width(1, 30)?;
+        ws.set_freeze_panes(1, 2)?;
+    }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("月度 Monthly")?;
+        ws.write_string_with_format(0, 0, "月份 month", &bold)?;
+        for (j, q) in r.quotas.iter().enumerate() {
+            ws.write_string_with_format(0, j as u16 + 1, format!("{} {}", q.label_zh, q.label_en), &bold)?;
+        }
+        for (i, m) in r.monthly.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write_string(row, 0, &m.month)?;
+            for (j, q) in r.quotas.iter().enumerate() {
+                ws.write_number(row, j as u16 + 1, m.cumulative.get(&q.id.to_string()).copied().unwrap_or(0) as f64)?;
+            }
+        }
+        ws.set_freeze_panes(1, 1)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// Spreadsheet cells are binary floats by nature; only display values (one decimal) go there.
+fn decimal_f64(d: rust_decimal::Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(0.0)
+}
+
+/// A plain-text table for `ladder report`.
+pub fn to_table(r: &Rollup) -> String {
+    let mut out = format!("ladder rollup · 年度 {} · 报告日期 {}\n", r.year, r.as_of);
+    out.push_str(&format!(
+        "{:<4} {:<34} {:<6} {:>8} {:>8} {:>8} {:>7} {:>9}  {:<6} {:>5} {:>5} {:>5}\n",
+        "id", "quota", "measure", "target", "achieved", "gap", "%", "expected", "pace", "sub", "rev", "pred"
+    ));
+    for q in &r.quotas {
+        let label: String = q.label_zh.chars().take(17).collect();
+        out.push_str(&format!(
+            "{:<4} {:<34} {:<6} {:>8} {:>8} {:>8} {:>7} {:>9}  {:<6} {:>5} {:>5} {:>5}\n",
+            q.id,
+            label,
+            q.measure,
+            q.target,
+            q.achieved,
+            q.gap,
+            q.percent.to_string(),
+            q.expected_by_now.to_string(),
+            if q.on_pace { "ok" } else { "behind" },
+            q.pipeline.submitted,
+            q.pipeline.under_review,
+            q.pipeline.predicted_eligible
+        ));
+    }
+    out
+}
