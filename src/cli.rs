@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "ladder", version, about = "Enterprise cultivation registry, grading engine, review workflow and quota rollup")]
+#[command(
+    name = "ladder",
+    version,
+    about = "Enterprise cultivation registry, grading engine, review workflow and quota rollup"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -27,10 +31,7 @@ pub enum Command {
         command: UsersCommand,
     },
     /// Import a CSV file: every bad row is reported with its line number; nothing is written unless the whole file is good.
-    Import {
-        kind: ImportKind,
-        file: PathBuf,
-    },
+    Import { kind: ImportKind, file: PathBuf },
     /// Load data sets.
     Seed {
         /// The synthetic Shenyang demo data set (fixtures/demo): enterprises, facts 2022–2025 and users of every role.
@@ -62,6 +63,16 @@ pub enum Command {
         /// Where to write csv/xlsx/json (default: standard output; xlsx needs a file).
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// Benchmark: the rollup against the bare aggregate SQL, same database, same run.
+    #[command(hide = true)]
+    BenchRollup {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        #[arg(long, default_value_t = 10)]
+        iterations: usize,
     },
     /// The audit trail.
     Audit {
@@ -151,7 +162,15 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             println!("database migrated and seeded");
         }
-        Command::Users { command: UsersCommand::Create { username, role, enterprise_uscc, password_stdin: _ } } => {
+        Command::Users {
+            command:
+                UsersCommand::Create {
+                    username,
+                    role,
+                    enterprise_uscc,
+                    password_stdin: _,
+                },
+        } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
@@ -164,59 +183,121 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
-            let name = services::users::check_new_user(&mut conn, &username, &password, role, enterprise_id)
-                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let name = services::users::check_new_user(
+                &mut conn,
+                &username,
+                &password,
+                role,
+                enterprise_id,
+            )
+            .map_err(|e| anyhow::anyhow!(describe(e)))?;
             let hash = crate::auth::password::hash_blocking(&password)?;
-            let u = services::users::create_user(&mut conn, "cli", &name, &hash, role, enterprise_id).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let u =
+                services::users::create_user(&mut conn, "cli", &name, &hash, role, enterprise_id)
+                    .map_err(|e| anyhow::anyhow!(describe(e)))?;
             println!("created user {} (id {}, role {})", u.username, u.id, u.role);
         }
         Command::Import { kind, file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let valid = e.utf8_error().valid_up_to();
+                    let line = e.as_bytes()[..valid]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1;
+                    eprintln!(
+                        "{}: line {line}: not valid UTF-8 (save the file as UTF-8)",
+                        file.display()
+                    );
+                    eprintln!("1 problem(s); nothing was written");
+                    return Ok(ExitCode::from(1));
+                }
+            };
             let mut conn = state.pool.get()?;
             let result = match kind {
-                ImportKind::Enterprises => services::import::enterprises(&mut conn, "cli", &text, true),
+                ImportKind::Enterprises => {
+                    services::import::enterprises(&mut conn, "cli", &text, true)
+                }
                 ImportKind::Facts => services::import::facts(&mut conn, "cli", &text, true),
                 ImportKind::Certifications => services::import::parse_certifications_csv(&text)
-                    .and_then(|items| services::import::certifications(&mut conn, "cli", &items, true)),
+                    .and_then(|items| {
+                        services::import::certifications(&mut conn, "cli", &items, true)
+                    }),
             };
             match result {
                 Ok(n) => println!("imported {n} rows from {}", file.display()),
                 Err(services::import::ImportError::Rows(errors)) => {
                     for e in &errors {
-                        eprintln!("{}: line {}: {}: {}", file.display(), e.line, e.field, e.message);
+                        eprintln!(
+                            "{}: line {}: {}: {}",
+                            file.display(),
+                            e.line,
+                            e.field,
+                            e.message
+                        );
                     }
                     eprintln!("{} problem(s); nothing was written", errors.len());
                     return Ok(ExitCode::from(1));
                 }
-                Err(services::import::ImportError::Other(e)) => return Err(anyhow::anyhow!(describe(e))),
+                Err(services::import::ImportError::Other(e)) => {
+                    return Err(anyhow::anyhow!(describe(e)));
+                }
             }
         }
         Command::Seed { demo } => {
             if !demo {
-                println!("reference data and rule sets are seeded on every start; add --demo for the demo data set");
+                println!(
+                    "reference data and rule sets are seeded on every start; add --demo for the demo data set"
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let mut conn = state.pool.get()?;
-            let summary = services::demo::seed(&mut conn).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let summary =
+                services::demo::seed(&mut conn).map_err(|e| anyhow::anyhow!(describe(e)))?;
             println!("{summary}");
         }
-        Command::Evaluate { year, as_of, format, output } => {
+        Command::Evaluate {
+            year,
+            as_of,
+            format,
+            output,
+        } => {
             let today = chrono::Utc::now().date_naive();
             let as_of = as_of.unwrap_or_else(|| {
-                if chrono::Datelike::year(&today) == year { today } else { chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today) }
+                if chrono::Datelike::year(&today) == year {
+                    today
+                } else {
+                    chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)
+                }
             });
             let mut conn = state.pool.get()?;
             let mut file: Option<Box<dyn std::io::Write>> = match (format, output) {
-                (EvalFormat::Csv, Some(p)) => Some(Box::new(std::io::BufWriter::new(std::fs::File::create(&p)?))),
-                (EvalFormat::Csv, None) => Some(Box::new(std::io::BufWriter::new(std::io::stdout()))),
+                (EvalFormat::Csv, Some(p)) => Some(Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(&p)?,
+                ))),
+                (EvalFormat::Csv, None) => {
+                    Some(Box::new(std::io::BufWriter::new(std::io::stdout())))
+                }
                 (EvalFormat::Summary, _) => None,
             };
-            let progress = !matches!((format, &file), (EvalFormat::Csv, Some(_))) || std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let stats = services::batch::run(&mut conn, year, as_of, progress, file.as_deref_mut()).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let progress = !matches!((format, &file), (EvalFormat::Csv, Some(_)))
+                || std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let stats = services::batch::run(&mut conn, year, as_of, progress, file.as_deref_mut())
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
             drop(file);
             eprintln!(
                 "graded {} enterprises × {} tiers = {} evaluations in {:.2?} (read {:.2?}, grade {:.2?}, write {:.2?}); as of {as_of}",
-                stats.enterprises, stats.tiers.len(), stats.evaluations, stats.total, stats.read, stats.grade, stats.write
+                stats.enterprises,
+                stats.tiers.len(),
+                stats.evaluations,
+                stats.total,
+                stats.read,
+                stats.grade,
+                stats.write
             );
             let mut outcomes: Vec<_> = stats.outcomes.iter().collect();
             outcomes.sort();
@@ -224,24 +305,50 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("  {k}: {v}");
             }
         }
-        Command::Report { year, as_of, format, output } => {
-            let as_of = crate::routes::quotas::default_as_of(year, as_of.map(|d| d.to_string()).as_deref()).map_err(|e| anyhow::anyhow!(describe(e)))?;
+        Command::Report {
+            year,
+            as_of,
+            format,
+            output,
+        } => {
+            let as_of =
+                crate::routes::quotas::default_as_of(year, as_of.map(|d| d.to_string()).as_deref())
+                    .map_err(|e| anyhow::anyhow!(describe(e)))?;
             let mut conn = state.pool.get()?;
-            let r = services::rollup::rollup(&mut conn, year, as_of).map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let r = services::rollup::rollup(&mut conn, year, as_of)
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
             let bytes = match format {
                 ReportFormat::Table => services::report_files::to_table(&r).into_bytes(),
                 ReportFormat::Csv => services::report_files::to_csv(&r).into_bytes(),
                 ReportFormat::Json => serde_json::to_vec_pretty(&r)?,
-                ReportFormat::Xlsx => services::report_files::to_xlsx(&r).map_err(|e| anyhow::anyhow!("writing xlsx: {e}"))?,
+                ReportFormat::Xlsx => services::report_files::to_xlsx(&r)
+                    .map_err(|e| anyhow::anyhow!("writing xlsx: {e}"))?,
             };
             match (output, format) {
                 (Some(p), _) => {
                     std::fs::write(&p, bytes)?;
                     eprintln!("wrote {}", p.display());
                 }
-                (None, ReportFormat::Xlsx) => anyhow::bail!("--format xlsx needs --output FILE.xlsx"),
+                (None, ReportFormat::Xlsx) => {
+                    anyhow::bail!("--format xlsx needs --output FILE.xlsx")
+                }
                 (None, _) => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
+        }
+        Command::BenchRollup {
+            year,
+            as_of,
+            iterations,
+        } => {
+            let mut conn = state.pool.get()?;
+            let (report, bare) = services::rollup::bench(&mut conn, year, as_of, iterations)
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            println!(
+                "rollup median {:.1} ms, bare aggregate median {:.1} ms, ratio {:.2} ({iterations} iterations, year {year}, as of {as_of})",
+                report * 1e3,
+                bare * 1e3,
+                report / bare
+            );
         }
         Command::Audit { command } => {
             let mut conn = state.pool.get()?;
@@ -251,7 +358,10 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                     let v = services::audit::verify(&mut conn)?;
                     let ms = started.elapsed().as_millis();
                     if v.ok {
-                        println!("audit chain ok: {} entries, head {} ({ms} ms)", v.entries, v.head);
+                        println!(
+                            "audit chain ok: {} entries, head {} ({ms} ms)",
+                            v.entries, v.head
+                        );
                     } else {
                         println!(
                             "audit chain BROKEN at entry {}: {} (last good head {})",

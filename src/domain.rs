@@ -14,7 +14,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Enterprise, Role::Reviewer, Role::Official, Role::Admin];
+    pub const ALL: [Role; 4] = [
+        Role::Enterprise,
+        Role::Reviewer,
+        Role::Official,
+        Role::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,7 +51,9 @@ impl fmt::Display for Role {
 pub struct Uscc(String);
 
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Why a credit code was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,13 +85,20 @@ impl Uscc {
         let bytes = code.as_bytes();
         let mut values = [0u32; 18];
         for (i, b) in bytes.iter().enumerate() {
-            let v = USCC_ALPHABET.iter().position(|a| a == b).ok_or(UsccError::Character)?;
+            let v = USCC_ALPHABET
+                .iter()
+                .position(|a| a == b)
+                .ok_or(UsccError::Character)?;
             values[i] = v as u32;
         }
         if !bytes[2..8].iter().all(u8::is_ascii_digit) {
             return Err(UsccError::Region);
         }
-        let sum: u32 = values[..17].iter().zip(USCC_WEIGHTS).map(|(v, w)| v * w).sum();
+        let sum: u32 = values[..17]
+            .iter()
+            .zip(USCC_WEIGHTS)
+            .map(|(v, w)| v * w)
+            .sum();
         let check = (31 - sum % 31) % 31;
         if values[17] != check {
             return Err(UsccError::CheckCharacter);
@@ -116,9 +130,18 @@ mod tests {
     fn credit_code_vectors() {
         assert!(Uscc::parse("91110000600037341L").is_ok());
         assert!(Uscc::parse("912101061234567888").is_ok());
-        assert!(Uscc::parse("91110000600037341l").is_ok(), "lower case accepted");
-        assert_eq!(Uscc::parse("91210100MA0QC1WY6Q"), Err(UsccError::CheckCharacter));
-        assert_eq!(Uscc::parse("91210106117823123B"), Err(UsccError::CheckCharacter));
+        assert!(
+            Uscc::parse("91110000600037341l").is_ok(),
+            "lower case accepted"
+        );
+        assert_eq!(
+            Uscc::parse("91210100MA0QC1WY6Q"),
+            Err(UsccError::CheckCharacter)
+        );
+        assert_eq!(
+            Uscc::parse("91210106117823123B"),
+            Err(UsccError::CheckCharacter)
+        );
         assert_eq!(Uscc::parse("91110000600037341"), Err(UsccError::Length));
         assert_eq!(Uscc::parse("91110000600037341I"), Err(UsccError::Character));
         assert_eq!(Uscc::parse("91AB0000600037341L"), Err(UsccError::Region));

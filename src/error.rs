@@ -16,8 +16,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,26 +73,56 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     /// One 422 naming one field.
-    pub fn field(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         AppError::Validation(vec![FieldError::new(field, code, message)])
     }
 
     fn kind(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
+            AppError::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Validation failed",
+            ),
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            AppError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "stale-etag", "Precondition failed"),
-            AppError::PreconditionRequired => {
-                (StatusCode::PRECONDITION_REQUIRED, "precondition-required", "Precondition required")
-            }
-            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
-            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
-            AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
-            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
+            AppError::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "stale-etag",
+                "Precondition failed",
+            ),
+            AppError::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "Precondition required",
+            ),
+            AppError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
+            AppError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
         }
     }
 
@@ -95,12 +133,15 @@ impl AppError {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("invalid input: {}", fields.join(", "))
             }
-            AppError::BadRequest(m) | AppError::Unauthorized(m) | AppError::Forbidden(m) | AppError::Conflict(m) => {
-                m.clone()
-            }
+            AppError::BadRequest(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::Conflict(m) => m.clone(),
             AppError::NotFound => "no such resource, or not visible to you".into(),
             AppError::PreconditionFailed => "the If-Match etag is stale: reload and retry".into(),
-            AppError::PreconditionRequired => "this update needs an If-Match header with the current etag".into(),
+            AppError::PreconditionRequired => {
+                "this update needs an If-Match header with the current etag".into()
+            }
             AppError::TooManyRequests { retry_after_secs } => {
                 format!("too many attempts; retry after {retry_after_secs} s")
             }
@@ -112,7 +153,13 @@ impl AppError {
             AppError::Validation(errors) => Some(errors.clone()),
             _ => None,
         };
-        Problem { type_: format!("https://ladder.example/problems/{slug}"), title: title.into(), status: status.as_u16(), detail, errors }
+        Problem {
+            type_: format!("https://ladder.example/problems/{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
     }
 }
 
@@ -146,9 +193,9 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                AppError::Conflict(unique_message(info.table_name(), info.constraint_name(), info.message()))
-            }
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::Conflict(
+                unique_message(info.table_name(), info.constraint_name(), info.message()),
+            ),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 AppError::Conflict("a concurrent change won; retry".into())
             }
@@ -159,7 +206,12 @@ impl From<diesel::result::Error> for AppError {
 
 /// Turns a unique violation into a message naming the field, without the database's text.
 fn unique_message(table: Option<&str>, constraint: Option<&str>, message: &str) -> String {
-    let hay = format!("{} {} {}", table.unwrap_or(""), constraint.unwrap_or(""), message);
+    let hay = format!(
+        "{} {} {}",
+        table.unwrap_or(""),
+        constraint.unwrap_or(""),
+        message
+    );
     let field = if hay.contains("uscc") {
         "uscc"
     } else if hay.contains("username") {
@@ -179,7 +231,33 @@ fn unique_message(table: Option<&str>, constraint: Option<&str>, message: &str) 
     } else {
         "a unique value"
     };
-    if field.contains(' ') { field.to_string() } else { format!("{field} already exists") }
+    if field.contains(' ') {
+        field.to_string()
+    } else {
+        format!("{field} already exists")
+    }
+}
+
+/// `#[derive(Validate)]` failures: one entry per field and rule.
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut out = Vec::new();
+        for (field, errs) in errors.field_errors() {
+            for e in errs {
+                let message = e
+                    .message
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| format!("fails the {} rule", e.code));
+                out.push(FieldError::new(
+                    field.to_string(),
+                    e.code.to_string(),
+                    message,
+                ));
+            }
+        }
+        AppError::Validation(out)
+    }
 }
 
 impl From<r2d2_error::PoolError> for AppError {

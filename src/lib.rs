@@ -48,7 +48,8 @@ impl Application {
         db::run_migrations(&mut conn)?;
         services::reference::seed(&mut conn)?;
         services::rulesets::seed_shipped(&mut conn)?;
-        services::quotas::seed_plan(&mut conn).map_err(|e| anyhow::anyhow!("seeding quotas: {e:?}"))?;
+        services::quotas::seed_plan(&mut conn)
+            .map_err(|e| anyhow::anyhow!("seeding quotas: {e:?}"))?;
         let secret = match &config.jwt_secret {
             Some(s) => s.expose_secret().as_bytes().to_vec(),
             None => services::auth::jwt_secret(&mut conn)?,
@@ -58,7 +59,14 @@ impl Application {
         let hashing = Hashing::new(config.max_concurrent_hashes);
         let metrics = Metrics::new()?;
         let rules = std::sync::Arc::new(services::rulesets::RuleCache::default());
-        Ok(Application { config, pool, keys, hashing, metrics, rules })
+        Ok(Application {
+            config,
+            pool,
+            keys,
+            hashing,
+            metrics,
+            rules,
+        })
     }
 }
 
@@ -78,9 +86,21 @@ fn problem_for_bare<B: MessageBody + 'static>(
     let status = res.status();
     let (slug, title, detail) = match status {
         StatusCode::NOT_FOUND => ("not-found", "Not found", "no such route".to_string()),
-        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed", "this method is not allowed on this path".to_string()),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Payload too large", "the request body is larger than 1 MiB".to_string()),
-        s => ("error", s.canonical_reason().unwrap_or("Error"), s.to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "Method not allowed",
+            "this method is not allowed on this path".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload-too-large",
+            "Payload too large",
+            "the request body is larger than 1 MiB".to_string(),
+        ),
+        s => (
+            "error",
+            s.canonical_reason().unwrap_or("Error"),
+            s.to_string(),
+        ),
     };
     let body = serde_json::json!({
         "type": format!("https://ladder.example/problems/{slug}"),
@@ -89,19 +109,31 @@ fn problem_for_bare<B: MessageBody + 'static>(
     let (req, old) = res.into_parts();
     let mut builder = HttpResponse::build(status);
     for (k, v) in old.headers() {
-        if k != actix_web::http::header::CONTENT_TYPE && k != actix_web::http::header::CONTENT_LENGTH {
+        if k != actix_web::http::header::CONTENT_TYPE
+            && k != actix_web::http::header::CONTENT_LENGTH
+        {
             builder.insert_header((k.clone(), v.clone()));
         }
     }
-    let new = builder.content_type("application/problem+json").body(body.to_string());
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+    let new = builder
+        .content_type("application/problem+json")
+        .body(body.to_string());
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
 }
 
 /// The whole application: state, extractor settings, middleware and every route.
 pub fn app(
     state: Application,
 ) -> App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
 > {
     let openapi = openapi::document();
     App::new()
@@ -114,10 +146,13 @@ pub fn app(
         .app_data(web::PayloadConfig::new(routes::MAX_BODY))
         .app_data(web::QueryConfig::default().error_handler(routes::query_error))
         .app_data(web::PathConfig::default().error_handler(routes::path_error))
-        .app_data(web::JsonConfig::default().limit(routes::MAX_BODY).error_handler(|e, _| {
-            AppError::BadRequest(format!("malformed JSON: {e}")).into()
-        }))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(routes::MAX_BODY)
+                .error_handler(|e, _| AppError::BadRequest(format!("malformed JSON: {e}")).into()),
+        )
         .wrap(from_fn(routes::idempotency::middleware))
+        .wrap(from_fn(routes::reject_nul_query))
         .wrap(
             ErrorHandlers::new()
                 .handler(StatusCode::NOT_FOUND, problem_for_bare)
@@ -132,9 +167,13 @@ pub fn app(
         .service(web::resource("/readyz").route(web::get().to(routes::system::readyz)))
         .service(web::resource("/metrics").route(web::get().to(routes::system::metrics)))
         .service(web::resource("/docs").route(web::get().to(|| async {
-            HttpResponse::Found().insert_header(("Location", "/docs/")).finish()
+            HttpResponse::Found()
+                .insert_header(("Location", "/docs/"))
+                .finish()
         })))
-        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi))
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi),
+        )
         .configure(routes::dashboard::routes)
         .service(web::scope("/api/v1").configure(routes::configure))
 }

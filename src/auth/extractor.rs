@@ -25,8 +25,12 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".into()))?;
-    let value = header.to_str().map_err(|_| AppError::Unauthorized("malformed Authorization header".into()))?;
+        .ok_or_else(|| {
+            AppError::Unauthorized("an Authorization: Bearer token is required".into())
+        })?;
+    let value = header
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("malformed Authorization header".into()))?;
     let (scheme, token) = value
         .split_once(' ')
         .ok_or_else(|| AppError::Unauthorized("malformed Authorization header".into()))?;
@@ -47,7 +51,9 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let token = token?;
             let (Some(keys), Some(pool)) = (keys, pool) else {
-                return Err(AppError::Internal(anyhow::anyhow!("auth state not configured")));
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "auth state not configured"
+                )));
             };
             let claims = keys.verify(&token)?;
             let caller = web::block(move || {

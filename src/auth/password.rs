@@ -35,7 +35,9 @@ pub fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
         Some(h) => h,
         None => dummy_hash(),
     };
-    let ok = hasher().verify_password(password.as_bytes(), target).is_ok();
+    let ok = hasher()
+        .verify_password(password.as_bytes(), target)
+        .is_ok();
     ok && hash.is_some()
 }
 
@@ -49,17 +51,27 @@ impl Hashing {
     pub fn new(max_concurrent: usize) -> Hashing {
         // Warm the dummy hash so the first unknown-user login is not slower than the rest.
         let _ = dummy_hash();
-        Hashing { slots: Arc::new(Semaphore::new(max_concurrent.max(1))) }
+        Hashing {
+            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+        }
     }
 
     pub async fn hash(&self, password: String) -> AppResult<String> {
-        let _permit = self.slots.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let _permit = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let hash = actix_web::web::block(move || hash_blocking(&password)).await??;
         Ok(hash)
     }
 
     pub async fn verify(&self, password: String, hash: Option<String>) -> AppResult<bool> {
-        let _permit = self.slots.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let _permit = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         Ok(actix_web::web::block(move || verify_blocking(&password, hash.as_deref())).await?)
     }
 }

@@ -38,7 +38,10 @@ pub fn shipped_for_tier(tier: &str) -> Vec<(String, Value)> {
 
 /// Every embedded case name (`<tier>/<file stem>`), so a test can compare it with the files.
 pub fn shipped_names() -> Vec<String> {
-    shipped_cases::all().into_iter().map(|(name, _)| name).collect()
+    shipped_cases::all()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Runs the cases whose `as_of` falls in the rule set's effective range; the others are skipped.

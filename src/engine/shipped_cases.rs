@@ -14,9 +14,11 @@ pub(super) fn all() -> Vec<(String, &'static str)> {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let (Some(tier), Some(stem), Some(text)) =
-                (dir.path().to_str(), path.file_stem().and_then(|s| s.to_str()), f.contents_utf8())
-            else {
+            let (Some(tier), Some(stem), Some(text)) = (
+                dir.path().to_str(),
+                path.file_stem().and_then(|s| s.to_str()),
+                f.contents_utf8(),
+            ) else {
                 continue;
             };
             out.push((format!("{tier}/{stem}"), text));

@@ -15,7 +15,15 @@ pub const APPROVED: &str = "approved";
 pub const REJECTED: &str = "rejected";
 pub const RETURNED: &str = "returned";
 pub const WITHDRAWN: &str = "withdrawn";
-pub const STATES: [&str; 7] = [DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, REJECTED, RETURNED, WITHDRAWN];
+pub const STATES: [&str; 7] = [
+    DRAFT,
+    SUBMITTED,
+    UNDER_REVIEW,
+    APPROVED,
+    REJECTED,
+    RETURNED,
+    WITHDRAWN,
+];
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = applications, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
@@ -88,11 +96,18 @@ pub struct Tie {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewApplication) -> QueryResult<i32> {
-    diesel::insert_into(applications::table).values(new).returning(applications::id).get_result(conn)
+    diesel::insert_into(applications::table)
+        .values(new)
+        .returning(applications::id)
+        .get_result(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Application>> {
-    applications::table.find(id).select(Application::as_select()).first(conn).optional()
+    applications::table
+        .find(id)
+        .select(Application::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// List filters; `only_enterprise` narrows an enterprise caller to its own.
@@ -106,8 +121,15 @@ pub struct Filter {
     pub only_enterprise: Option<i32>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> QueryResult<Vec<Application>> {
-    let mut q = applications::table.filter(applications::id.gt(after)).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<Application>> {
+    let mut q = applications::table
+        .filter(applications::id.gt(after))
+        .into_boxed();
     if let Some(s) = &f.state {
         q = q.filter(applications::state.eq(s.clone()));
     }
@@ -126,7 +148,10 @@ pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> Quer
     if let Some(r) = f.reviewer_id {
         q = q.filter(applications::reviewer_id.eq(r));
     }
-    q.order(applications::id).limit(limit).select(Application::as_select()).load(conn)
+    q.order(applications::id)
+        .limit(limit)
+        .select(Application::as_select())
+        .load(conn)
 }
 
 /// Submits (`draft | returned → submitted`) with the pre-screen kept alongside; clears the
@@ -140,39 +165,70 @@ pub fn mark_submitted(
     outcome: &str,
     ruleset_id: Option<i32>,
 ) -> QueryResult<usize> {
-    diesel::update(applications::table.find(id).filter(applications::state.eq(from)))
-        .set((
-            applications::state.eq(SUBMITTED),
-            applications::submitted_at.eq(at),
-            applications::updated_at.eq(at),
-            applications::prescreen.eq(prescreen),
-            applications::prescreen_outcome.eq(outcome),
-            applications::ruleset_id.eq(ruleset_id),
-            applications::decision.eq(None::<String>),
-            applications::decision_comment.eq(None::<String>),
-            applications::review.eq(None::<String>),
-            applications::decided_at.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)
+    diesel::update(
+        applications::table
+            .find(id)
+            .filter(applications::state.eq(from)),
+    )
+    .set((
+        applications::state.eq(SUBMITTED),
+        applications::submitted_at.eq(at),
+        applications::updated_at.eq(at),
+        applications::prescreen.eq(prescreen),
+        applications::prescreen_outcome.eq(outcome),
+        applications::ruleset_id.eq(ruleset_id),
+        applications::decision.eq(None::<String>),
+        applications::decision_comment.eq(None::<String>),
+        applications::review.eq(None::<String>),
+        applications::decided_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
 }
 
 /// A plain state change guarded by the expected state.
-pub fn move_state(conn: &mut DbConnection, id: i32, from: &str, to: &str, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(applications::table.find(id).filter(applications::state.eq(from)))
-        .set((applications::state.eq(to), applications::updated_at.eq(at)))
-        .execute(conn)
+pub fn move_state(
+    conn: &mut DbConnection,
+    id: i32,
+    from: &str,
+    to: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        applications::table
+            .find(id)
+            .filter(applications::state.eq(from)),
+    )
+    .set((applications::state.eq(to), applications::updated_at.eq(at)))
+    .execute(conn)
 }
 
 /// Assigns a reviewer (`submitted | under_review → under_review`), guarded by the state read.
-pub fn assign(conn: &mut DbConnection, id: i32, from: &str, reviewer_id: i32, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(applications::table.find(id).filter(applications::state.eq(from)))
-        .set((applications::state.eq(UNDER_REVIEW), applications::reviewer_id.eq(reviewer_id), applications::updated_at.eq(at)))
-        .execute(conn)
+pub fn assign(
+    conn: &mut DbConnection,
+    id: i32,
+    from: &str,
+    reviewer_id: i32,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        applications::table
+            .find(id)
+            .filter(applications::state.eq(from)),
+    )
+    .set((
+        applications::state.eq(UNDER_REVIEW),
+        applications::reviewer_id.eq(reviewer_id),
+        applications::updated_at.eq(at),
+    ))
+    .execute(conn)
 }
 
 /// Records a decision. Guarded by state *and* reviewer, so neither a concurrent decision nor
 /// a concurrent re-assignment can be overtaken.
-#[expect(clippy::too_many_arguments, reason = "one column each, in one guarded statement")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each, in one guarded statement"
+)]
 pub fn decide(
     conn: &mut DbConnection,
     id: i32,
@@ -201,7 +257,9 @@ pub fn decide(
 }
 
 pub fn insert_event(conn: &mut DbConnection, new: &NewEvent) -> QueryResult<usize> {
-    diesel::insert_into(application_events::table).values(new).execute(conn)
+    diesel::insert_into(application_events::table)
+        .values(new)
+        .execute(conn)
 }
 
 pub fn events(conn: &mut DbConnection, application_id: i32) -> QueryResult<Vec<Event>> {
@@ -213,7 +271,12 @@ pub fn events(conn: &mut DbConnection, application_id: i32) -> QueryResult<Vec<E
 }
 
 /// A reviewer's applications under review, oldest first.
-pub fn queue(conn: &mut DbConnection, reviewer_id: i32, after: i32, limit: i64) -> QueryResult<Vec<Application>> {
+pub fn queue(
+    conn: &mut DbConnection,
+    reviewer_id: i32,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<Application>> {
     applications::table
         .filter(applications::reviewer_id.eq(reviewer_id))
         .filter(applications::state.eq(UNDER_REVIEW))
@@ -225,7 +288,9 @@ pub fn queue(conn: &mut DbConnection, reviewer_id: i32, after: i32, limit: i64) 
 }
 
 pub fn insert_tie(conn: &mut DbConnection, tie: &Tie) -> QueryResult<usize> {
-    diesel::insert_into(reviewer_ties::table).values(tie).execute(conn)
+    diesel::insert_into(reviewer_ties::table)
+        .values(tie)
+        .execute(conn)
 }
 
 pub fn ties_of(conn: &mut DbConnection, reviewer_id: i32) -> QueryResult<Vec<Tie>> {

@@ -43,7 +43,10 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<Option<(i32, String)>> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewAuditEntry) -> QueryResult<i32> {
-    diesel::insert_into(audit_log::table).values(new).returning(audit_log::id).get_result(conn)
+    diesel::insert_into(audit_log::table)
+        .values(new)
+        .returning(audit_log::id)
+        .get_result(conn)
 }
 
 pub fn page(conn: &mut DbConnection, after: i32, limit: i64) -> QueryResult<Vec<AuditEntry>> {
@@ -62,12 +65,17 @@ pub fn for_entity(
     after: i32,
     limit: i64,
 ) -> QueryResult<Vec<AuditEntry>> {
-    let mut q = audit_log::table.filter(audit_log::id.gt(after)).into_boxed();
+    let mut q = audit_log::table
+        .filter(audit_log::id.gt(after))
+        .into_boxed();
     if let Some(e) = entity {
         q = q.filter(audit_log::entity.eq(e.to_string()));
     }
     if let Some(i) = entity_id {
         q = q.filter(audit_log::entity_id.eq(i.to_string()));
     }
-    q.order(audit_log::id).limit(limit).select(AuditEntry::as_select()).load(conn)
+    q.order(audit_log::id)
+        .limit(limit)
+        .select(AuditEntry::as_select())
+        .load(conn)
 }

@@ -53,25 +53,42 @@ pub struct NewCertification<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewCertification) -> QueryResult<i32> {
-    diesel::insert_into(certifications::table).values(new).returning(certifications::id).get_result(conn)
+    diesel::insert_into(certifications::table)
+        .values(new)
+        .returning(certifications::id)
+        .get_result(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Certification>> {
-    certifications::table.find(id).select(Certification::as_select()).first(conn).optional()
+    certifications::table
+        .find(id)
+        .select(Certification::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// A certification with the name and credit code of its holder.
-pub fn find_with_holder(conn: &mut DbConnection, id: i32) -> QueryResult<Option<(Certification, String, String)>> {
+pub fn find_with_holder(
+    conn: &mut DbConnection,
+    id: i32,
+) -> QueryResult<Option<(Certification, String, String)>> {
     certifications::table
         .inner_join(enterprises::table)
         .filter(certifications::id.eq(id))
-        .select((Certification::as_select(), enterprises::name, enterprises::uscc))
+        .select((
+            Certification::as_select(),
+            enterprises::name,
+            enterprises::uscc,
+        ))
         .first(conn)
         .optional()
 }
 
 /// The certification an application produced, if any.
-pub fn for_application(conn: &mut DbConnection, application_id: i32) -> QueryResult<Option<Certification>> {
+pub fn for_application(
+    conn: &mut DbConnection,
+    application_id: i32,
+) -> QueryResult<Option<Certification>> {
     certifications::table
         .filter(certifications::application_id.eq(application_id))
         .select(Certification::as_select())
@@ -80,7 +97,11 @@ pub fn for_application(conn: &mut DbConnection, application_id: i32) -> QueryRes
 }
 
 /// The current (`is_current`) certification of an enterprise for a tier.
-pub fn current(conn: &mut DbConnection, enterprise_id: i32, tier: &str) -> QueryResult<Option<Certification>> {
+pub fn current(
+    conn: &mut DbConnection,
+    enterprise_id: i32,
+    tier: &str,
+) -> QueryResult<Option<Certification>> {
     certifications::table
         .filter(certifications::enterprise_id.eq(enterprise_id))
         .filter(certifications::tier.eq(tier))
@@ -91,23 +112,40 @@ pub fn current(conn: &mut DbConnection, enterprise_id: i32, tier: &str) -> Query
 }
 
 pub fn clear_current(conn: &mut DbConnection, id: i32) -> QueryResult<usize> {
-    diesel::update(certifications::table.find(id)).set(certifications::is_current.eq(false)).execute(conn)
+    diesel::update(certifications::table.find(id))
+        .set(certifications::is_current.eq(false))
+        .execute(conn)
 }
 
 /// Revokes, guarded: only a certification not revoked yet.
-pub fn revoke(conn: &mut DbConnection, id: i32, day: NaiveDate, reason: &str) -> QueryResult<usize> {
-    diesel::update(certifications::table.find(id).filter(certifications::revoked_on.is_null()))
-        .set((
-            certifications::revoked_on.eq(day),
-            certifications::revoke_reason.eq(reason),
-            certifications::is_current.eq(false),
-        ))
-        .execute(conn)
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: i32,
+    day: NaiveDate,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        certifications::table
+            .find(id)
+            .filter(certifications::revoked_on.is_null()),
+    )
+    .set((
+        certifications::revoked_on.eq(day),
+        certifications::revoke_reason.eq(reason),
+        certifications::is_current.eq(false),
+    ))
+    .execute(conn)
 }
 
 /// Every certificate number that starts with `prefix` (for the next sequence number).
 pub fn numbers_with_prefix(conn: &mut DbConnection, prefix: &str) -> QueryResult<Vec<String>> {
-    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     certifications::table
         .filter(certifications::number.like(pattern).escape('\\'))
         .select(certifications::number)
@@ -126,7 +164,12 @@ pub struct Filter {
     pub only_enterprise: Option<i32>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> QueryResult<Vec<(Certification, String, String)>> {
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<(Certification, String, String)>> {
     let mut q = certifications::table
         .inner_join(enterprises::table)
         .filter(certifications::id.gt(after))
@@ -144,12 +187,21 @@ pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> Quer
         q = q
             .filter(certifications::valid_from.le(day))
             .filter(certifications::valid_to.ge(day))
-            .filter(certifications::revoked_on.is_null().or(certifications::revoked_on.gt(day)));
+            .filter(
+                certifications::revoked_on
+                    .is_null()
+                    .or(certifications::revoked_on.gt(day)),
+            );
     }
     if let Some(y) = f.year
-        && let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(y, 1, 1), NaiveDate::from_ymd_opt(y, 12, 31))
+        && let (Some(from), Some(to)) = (
+            NaiveDate::from_ymd_opt(y, 1, 1),
+            NaiveDate::from_ymd_opt(y, 12, 31),
+        )
     {
-        q = q.filter(certifications::issued_on.ge(from)).filter(certifications::issued_on.le(to));
+        q = q
+            .filter(certifications::issued_on.ge(from))
+            .filter(certifications::issued_on.le(to));
     }
     if let Some(e) = f.enterprise_id {
         q = q.filter(certifications::enterprise_id.eq(e));
@@ -159,12 +211,19 @@ pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> Quer
     }
     q.order(certifications::id)
         .limit(limit)
-        .select((Certification::as_select(), enterprises::name, enterprises::uscc))
+        .select((
+            Certification::as_select(),
+            enterprises::name,
+            enterprises::uscc,
+        ))
         .load(conn)
 }
 
 pub fn count_for_application(conn: &mut DbConnection, application_id: i32) -> QueryResult<i64> {
-    certifications::table.filter(certifications::application_id.eq(application_id)).count().get_result(conn)
+    certifications::table
+        .filter(certifications::application_id.eq(application_id))
+        .count()
+        .get_result(conn)
 }
 
 /// Orders certificate numbering across processes: SQLite writers already hold the write

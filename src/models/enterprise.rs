@@ -50,7 +50,10 @@ pub struct EnterpriseChanges {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewEnterprise) -> QueryResult<i32> {
-    diesel::insert_into(enterprises::table).values(new).returning(enterprises::id).get_result(conn)
+    diesel::insert_into(enterprises::table)
+        .values(new)
+        .returning(enterprises::id)
+        .get_result(conn)
 }
 
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewEnterprise]) -> QueryResult<usize> {
@@ -58,13 +61,19 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewEnterprise]) -> QueryResu
     // row, inside the caller's transaction.
     let mut n = 0;
     for row in rows {
-        n += diesel::insert_into(enterprises::table).values(row).execute(conn)?;
+        n += diesel::insert_into(enterprises::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(n)
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Enterprise>> {
-    enterprises::table.find(id).select(Enterprise::as_select()).first(conn).optional()
+    enterprises::table
+        .find(id)
+        .select(Enterprise::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn by_uscc(conn: &mut DbConnection, uscc: &str) -> QueryResult<Option<Enterprise>> {
@@ -77,7 +86,9 @@ pub fn by_uscc(conn: &mut DbConnection, uscc: &str) -> QueryResult<Option<Enterp
 
 /// Ids of all enterprises by credit code (for imports).
 pub fn ids_by_uscc(conn: &mut DbConnection) -> QueryResult<Vec<(String, i32)>> {
-    enterprises::table.select((enterprises::uscc, enterprises::id)).load(conn)
+    enterprises::table
+        .select((enterprises::uscc, enterprises::id))
+        .load(conn)
 }
 
 /// List filters; `tier` = holds a current certification of that tier.
@@ -91,8 +102,15 @@ pub struct Filter {
     pub active_on: Option<NaiveDate>,
 }
 
-pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> QueryResult<Vec<Enterprise>> {
-    let mut q = enterprises::table.filter(enterprises::id.gt(after)).into_boxed();
+pub fn list(
+    conn: &mut DbConnection,
+    f: &Filter,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<Enterprise>> {
+    let mut q = enterprises::table
+        .filter(enterprises::id.gt(after))
+        .into_boxed();
     if let Some(d) = &f.district {
         q = q.filter(enterprises::district_code.eq(d.clone()));
     }
@@ -103,7 +121,12 @@ pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> Quer
         q = q.filter(enterprises::id.eq(id));
     }
     if let Some(text) = &f.q {
-        let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         q = q.filter(
             enterprises::name
                 .like(pattern.clone())
@@ -112,16 +135,25 @@ pub fn list(conn: &mut DbConnection, f: &Filter, after: i32, limit: i64) -> Quer
         );
     }
     if let Some(t) = &f.tier {
-        let day = f.active_on.unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let day = f
+            .active_on
+            .unwrap_or_else(|| chrono::Utc::now().date_naive());
         let holders = certifications::table
             .filter(certifications::tier.eq(t.clone()))
             .filter(certifications::valid_from.le(day))
             .filter(certifications::valid_to.ge(day))
-            .filter(certifications::revoked_on.is_null().or(certifications::revoked_on.gt(day)))
+            .filter(
+                certifications::revoked_on
+                    .is_null()
+                    .or(certifications::revoked_on.gt(day)),
+            )
             .select(certifications::enterprise_id);
         q = q.filter(enterprises::id.eq_any(holders));
     }
-    q.order(enterprises::id).limit(limit).select(Enterprise::as_select()).load(conn)
+    q.order(enterprises::id)
+        .limit(limit)
+        .select(Enterprise::as_select())
+        .load(conn)
 }
 
 /// Guarded update: only applies when `lock_version` still matches (the etag).
@@ -133,8 +165,14 @@ pub fn update_guarded(
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
-        enterprises::table.find(id).filter(enterprises::lock_version.eq(expected_version)),
+        enterprises::table
+            .find(id)
+            .filter(enterprises::lock_version.eq(expected_version)),
     )
-    .set((changes, enterprises::lock_version.eq(expected_version + 1), enterprises::updated_at.eq(at)))
+    .set((
+        changes,
+        enterprises::lock_version.eq(expected_version + 1),
+        enterprises::updated_at.eq(at),
+    ))
     .execute(conn)
 }

@@ -42,7 +42,11 @@ pub fn for_enterprise(conn: &mut DbConnection, enterprise_id: i32) -> QueryResul
         .load(conn)
 }
 
-pub fn get(conn: &mut DbConnection, enterprise_id: i32, year: i32) -> QueryResult<Option<FactYear>> {
+pub fn get(
+    conn: &mut DbConnection,
+    enterprise_id: i32,
+    year: i32,
+) -> QueryResult<Option<FactYear>> {
     fact_years::table
         .find((enterprise_id, year))
         .select(FactYear::as_select())
@@ -51,12 +55,20 @@ pub fn get(conn: &mut DbConnection, enterprise_id: i32, year: i32) -> QueryResul
 }
 
 /// Every enterprise's facts for the given years, ordered by enterprise (batch grading).
-pub fn for_years(conn: &mut DbConnection, from: i32, to: i32) -> QueryResult<Vec<(i32, i32, String)>> {
+pub fn for_years(
+    conn: &mut DbConnection,
+    from: i32,
+    to: i32,
+) -> QueryResult<Vec<(i32, i32, String)>> {
     fact_years::table
         .filter(fact_years::year.ge(from))
         .filter(fact_years::year.le(to))
         .order((fact_years::enterprise_id, fact_years::year))
-        .select((fact_years::enterprise_id, fact_years::year, fact_years::facts))
+        .select((
+            fact_years::enterprise_id,
+            fact_years::year,
+            fact_years::facts,
+        ))
         .load(conn)
 }
 
@@ -88,7 +100,9 @@ pub fn put(
         }
         Some(prev) => {
             let n = diesel::update(
-                fact_years::table.find((enterprise_id, year)).filter(fact_years::revision.eq(prev)),
+                fact_years::table
+                    .find((enterprise_id, year))
+                    .filter(fact_years::revision.eq(prev)),
             )
             .set((
                 fact_years::facts.eq(facts),

@@ -41,11 +41,22 @@ pub fn find(conn: &mut DbConnection, actor: &str, key: &str) -> QueryResult<Opti
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewKey) -> QueryResult<usize> {
-    diesel::insert_into(idempotency_keys::table).values(new).execute(conn)
+    diesel::insert_into(idempotency_keys::table)
+        .values(new)
+        .execute(conn)
 }
 
-pub fn complete(conn: &mut DbConnection, actor: &str, key: &str, status: i32, body: &str) -> QueryResult<usize> {
+pub fn complete(
+    conn: &mut DbConnection,
+    actor: &str,
+    key: &str,
+    status: i32,
+    body: &str,
+) -> QueryResult<usize> {
     diesel::update(idempotency_keys::table.find((actor, key)))
-        .set((idempotency_keys::status.eq(status), idempotency_keys::body.eq(body)))
+        .set((
+            idempotency_keys::status.eq(status),
+            idempotency_keys::body.eq(body),
+        ))
         .execute(conn)
 }

@@ -26,7 +26,11 @@ pub struct Quota {
 
 impl Quota {
     pub fn tier_list(&self) -> Vec<String> {
-        self.tiers.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect()
+        self.tiers
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -46,14 +50,27 @@ pub struct NewQuota<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewQuota) -> QueryResult<i32> {
-    diesel::insert_into(quotas::table).values(new).returning(quotas::id).get_result(conn)
+    diesel::insert_into(quotas::table)
+        .values(new)
+        .returning(quotas::id)
+        .get_result(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Quota>> {
-    quotas::table.find(id).select(Quota::as_select()).first(conn).optional()
+    quotas::table
+        .find(id)
+        .select(Quota::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn find_key(conn: &mut DbConnection, year: i32, scope: &str, tiers: &str, measure: &str) -> QueryResult<Option<Quota>> {
+pub fn find_key(
+    conn: &mut DbConnection,
+    year: i32,
+    scope: &str,
+    tiers: &str,
+    measure: &str,
+) -> QueryResult<Option<Quota>> {
     quotas::table
         .filter(quotas::year.eq(year))
         .filter(quotas::scope.eq(scope))
@@ -69,7 +86,9 @@ pub fn for_year(conn: &mut DbConnection, year: Option<i32>) -> QueryResult<Vec<Q
     if let Some(y) = year {
         q = q.filter(quotas::year.eq(y));
     }
-    q.order((quotas::year, quotas::id)).select(Quota::as_select()).load(conn)
+    q.order((quotas::year, quotas::id))
+        .select(Quota::as_select())
+        .load(conn)
 }
 
 pub fn update_guarded(
@@ -81,15 +100,19 @@ pub fn update_guarded(
     label_en: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(quotas::table.find(id).filter(quotas::lock_version.eq(expected_version)))
-        .set((
-            quotas::target.eq(target),
-            quotas::label_zh.eq(label_zh),
-            quotas::label_en.eq(label_en),
-            quotas::lock_version.eq(expected_version + 1),
-            quotas::updated_at.eq(at),
-        ))
-        .execute(conn)
+    diesel::update(
+        quotas::table
+            .find(id)
+            .filter(quotas::lock_version.eq(expected_version)),
+    )
+    .set((
+        quotas::target.eq(target),
+        quotas::label_zh.eq(label_zh),
+        quotas::label_en.eq(label_en),
+        quotas::lock_version.eq(expected_version + 1),
+        quotas::updated_at.eq(at),
+    ))
+    .execute(conn)
 }
 
 pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<usize> {

@@ -50,60 +50,95 @@ pub struct IndicatorRow {
 }
 
 pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
-    districts::table.order(districts::code).select(District::as_select()).load(conn)
+    districts::table
+        .order(districts::code)
+        .select(District::as_select())
+        .load(conn)
 }
 
 pub fn district(conn: &mut DbConnection, code: &str) -> QueryResult<Option<District>> {
-    districts::table.find(code).select(District::as_select()).first(conn).optional()
+    districts::table
+        .find(code)
+        .select(District::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn all_clusters(conn: &mut DbConnection) -> QueryResult<Vec<Cluster>> {
-    clusters::table.order(clusters::sort_order).select(Cluster::as_select()).load(conn)
+    clusters::table
+        .order(clusters::sort_order)
+        .select(Cluster::as_select())
+        .load(conn)
 }
 
 pub fn cluster(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Cluster>> {
-    clusters::table.find(code).select(Cluster::as_select()).first(conn).optional()
+    clusters::table
+        .find(code)
+        .select(Cluster::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn all_tiers(conn: &mut DbConnection) -> QueryResult<Vec<Tier>> {
-    tiers::table.order(tiers::code).select(Tier::as_select()).load(conn)
+    tiers::table
+        .order(tiers::code)
+        .select(Tier::as_select())
+        .load(conn)
 }
 
 pub fn tier(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Tier>> {
-    tiers::table.find(code).select(Tier::as_select()).first(conn).optional()
+    tiers::table
+        .find(code)
+        .select(Tier::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn all_indicators(conn: &mut DbConnection) -> QueryResult<Vec<IndicatorRow>> {
-    indicators::table.order(indicators::code).select(IndicatorRow::as_select()).load(conn)
+    indicators::table
+        .order(indicators::code)
+        .select(IndicatorRow::as_select())
+        .load(conn)
 }
 
 /// Idempotent seeding: insert each row whose key is not there yet.
 pub fn ensure_district(conn: &mut DbConnection, row: &District) -> QueryResult<()> {
     if district(conn, &row.code)?.is_none() {
-        diesel::insert_into(districts::table).values(row).execute(conn)?;
+        diesel::insert_into(districts::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn ensure_cluster(conn: &mut DbConnection, row: &Cluster) -> QueryResult<()> {
     if cluster(conn, &row.code)?.is_none() {
-        diesel::insert_into(clusters::table).values(row).execute(conn)?;
+        diesel::insert_into(clusters::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn ensure_tier(conn: &mut DbConnection, row: &Tier) -> QueryResult<()> {
     if tier(conn, &row.code)?.is_none() {
-        diesel::insert_into(tiers::table).values(row).execute(conn)?;
+        diesel::insert_into(tiers::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn ensure_indicator(conn: &mut DbConnection, row: &IndicatorRow) -> QueryResult<()> {
-    let found: Option<String> =
-        indicators::table.find(&row.code).select(indicators::code).first(conn).optional()?;
+    let found: Option<String> = indicators::table
+        .find(&row.code)
+        .select(indicators::code)
+        .first(conn)
+        .optional()?;
     if found.is_none() {
-        diesel::insert_into(indicators::table).values(row).execute(conn)?;
+        diesel::insert_into(indicators::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(())
 }

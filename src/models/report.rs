@@ -73,7 +73,11 @@ fn for_backend(conn: &DbConnection, sql: String) -> String {
 }
 
 fn in_list(tiers: &[String]) -> String {
-    tiers.iter().map(|t| format!("'{}'", t.replace('\'', ""))).collect::<Vec<_>>().join(", ")
+    tiers
+        .iter()
+        .map(|t| format!("'{}'", t.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn scope_clause(scope: Option<&str>) -> String {
@@ -86,9 +90,13 @@ fn scope_clause(scope: Option<&str>) -> String {
 /// The condition "counted on day $n" for a measure.
 fn counted_on(measure: Measure, n: usize) -> String {
     match measure {
-        Measure::New => format!("c.issued_on >= $1 AND c.issued_on <= ${n} AND (c.revoked_on IS NULL OR c.revoked_on > ${n})"),
+        Measure::New => format!(
+            "c.issued_on >= $1 AND c.issued_on <= ${n} AND (c.revoked_on IS NULL OR c.revoked_on > ${n})"
+        ),
         Measure::Active => {
-            format!("c.valid_from <= ${n} AND c.valid_to >= ${n} AND (c.revoked_on IS NULL OR c.revoked_on > ${n})")
+            format!(
+                "c.valid_from <= ${n} AND c.valid_to >= ${n} AND (c.revoked_on IS NULL OR c.revoked_on > ${n})"
+            )
         }
     }
 }
@@ -107,7 +115,10 @@ pub fn certification_counts(
     let mut sums = Vec::with_capacity(MAX_DAYS);
     for i in 0..MAX_DAYS {
         if i < n {
-            sums.push(format!("SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS c{i}", counted_on(measure, i + 2)));
+            sums.push(format!(
+                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS c{i}",
+                counted_on(measure, i + 2)
+            ));
         } else {
             sums.push(format!("CAST(0 AS BIGINT) AS c{i}"));
         }
@@ -126,7 +137,9 @@ pub fn certification_counts(
         in_list(tiers),
         scope_clause(scope)
     );
-    let mut q = diesel::sql_query(for_backend(conn, sql)).into_boxed().bind::<Date, _>(year_start);
+    let mut q = diesel::sql_query(for_backend(conn, sql))
+        .into_boxed()
+        .bind::<Date, _>(year_start);
     for d in &days[..n] {
         q = q.bind::<Date, _>(*d);
     }
@@ -134,8 +147,14 @@ pub fn certification_counts(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let all = [r.c0, r.c1, r.c2, r.c3, r.c4, r.c5, r.c6, r.c7, r.c8, r.c9, r.c10, r.c11, r.c12];
-            GroupCounts { district: r.district, cluster: r.cluster, at: all[..n].to_vec() }
+            let all = [
+                r.c0, r.c1, r.c2, r.c3, r.c4, r.c5, r.c6, r.c7, r.c8, r.c9, r.c10, r.c11, r.c12,
+            ];
+            GroupCounts {
+                district: r.district,
+                cluster: r.cluster,
+                at: all[..n].to_vec(),
+            }
         })
         .collect())
 }
@@ -161,12 +180,20 @@ pub fn bare_count(
         counted_on(measure, 2),
         scope_clause(scope)
     );
-    let r: N = diesel::sql_query(for_backend(conn, sql)).bind::<Date, _>(year_start).bind::<Date, _>(day).get_result(conn)?;
+    let r: N = diesel::sql_query(for_backend(conn, sql))
+        .bind::<Date, _>(year_start)
+        .bind::<Date, _>(day)
+        .get_result(conn)?;
     Ok(r.n)
 }
 
 /// Open applications for the tiers and year: (state, pre-screen outcome, count).
-pub fn pipeline(conn: &mut DbConnection, tiers: &[String], scope: Option<&str>, year: i32) -> QueryResult<Vec<(String, Option<String>, i64)>> {
+pub fn pipeline(
+    conn: &mut DbConnection,
+    tiers: &[String],
+    scope: Option<&str>,
+    year: i32,
+) -> QueryResult<Vec<(String, Option<String>, i64)>> {
     #[derive(QueryableByName)]
     struct P {
         #[diesel(sql_type = Text)]
@@ -184,6 +211,11 @@ pub fn pipeline(conn: &mut DbConnection, tiers: &[String], scope: Option<&str>, 
         in_list(tiers),
         scope_clause(scope)
     );
-    let rows: Vec<P> = diesel::sql_query(for_backend(conn, sql)).bind::<Integer, _>(year).load(conn)?;
-    Ok(rows.into_iter().map(|p| (p.state, p.prescreen, p.n)).collect())
+    let rows: Vec<P> = diesel::sql_query(for_backend(conn, sql))
+        .bind::<Integer, _>(year)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|p| (p.state, p.prescreen, p.n))
+        .collect())
 }

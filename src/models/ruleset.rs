@@ -40,14 +40,25 @@ pub struct NewRuleSet<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewRuleSet) -> QueryResult<i32> {
-    diesel::insert_into(rulesets::table).values(new).returning(rulesets::id).get_result(conn)
+    diesel::insert_into(rulesets::table)
+        .values(new)
+        .returning(rulesets::id)
+        .get_result(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<RuleSetRow>> {
-    rulesets::table.find(id).select(RuleSetRow::as_select()).first(conn).optional()
+    rulesets::table
+        .find(id)
+        .select(RuleSetRow::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn by_tier_version(conn: &mut DbConnection, tier: &str, version: i32) -> QueryResult<Option<RuleSetRow>> {
+pub fn by_tier_version(
+    conn: &mut DbConnection,
+    tier: &str,
+    version: i32,
+) -> QueryResult<Option<RuleSetRow>> {
     rulesets::table
         .filter(rulesets::tier.eq(tier))
         .filter(rulesets::version.eq(version))
@@ -56,7 +67,13 @@ pub fn by_tier_version(conn: &mut DbConnection, tier: &str, version: i32) -> Que
         .optional()
 }
 
-pub fn list(conn: &mut DbConnection, tier: Option<&str>, status: Option<&str>, after: i32, limit: i64) -> QueryResult<Vec<RuleSetRow>> {
+pub fn list(
+    conn: &mut DbConnection,
+    tier: Option<&str>,
+    status: Option<&str>,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<RuleSetRow>> {
     let mut q = rulesets::table.filter(rulesets::id.gt(after)).into_boxed();
     if let Some(t) = tier {
         q = q.filter(rulesets::tier.eq(t.to_string()));
@@ -64,7 +81,10 @@ pub fn list(conn: &mut DbConnection, tier: Option<&str>, status: Option<&str>, a
     if let Some(s) = status {
         q = q.filter(rulesets::status.eq(s.to_string()));
     }
-    q.order(rulesets::id).limit(limit).select(RuleSetRow::as_select()).load(conn)
+    q.order(rulesets::id)
+        .limit(limit)
+        .select(RuleSetRow::as_select())
+        .load(conn)
 }
 
 /// Published rule sets of a tier (for overlap checks and in-force lookup).
@@ -78,12 +98,20 @@ pub fn published_for_tier(conn: &mut DbConnection, tier: &str) -> QueryResult<Ve
 }
 
 /// The published rule set in force on `day` for a tier (publishing keeps ranges disjoint).
-pub fn in_force(conn: &mut DbConnection, tier: &str, day: NaiveDate) -> QueryResult<Option<RuleSetRow>> {
+pub fn in_force(
+    conn: &mut DbConnection,
+    tier: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<RuleSetRow>> {
     rulesets::table
         .filter(rulesets::tier.eq(tier))
         .filter(rulesets::status.eq("published"))
         .filter(rulesets::effective_from.le(day))
-        .filter(rulesets::effective_to.is_null().or(rulesets::effective_to.ge(day)))
+        .filter(
+            rulesets::effective_to
+                .is_null()
+                .or(rulesets::effective_to.ge(day)),
+        )
         .order(rulesets::effective_from.desc())
         .select(RuleSetRow::as_select())
         .first(conn)
@@ -95,22 +123,40 @@ pub fn all_in_force(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<
     rulesets::table
         .filter(rulesets::status.eq("published"))
         .filter(rulesets::effective_from.le(day))
-        .filter(rulesets::effective_to.is_null().or(rulesets::effective_to.ge(day)))
+        .filter(
+            rulesets::effective_to
+                .is_null()
+                .or(rulesets::effective_to.ge(day)),
+        )
         .order(rulesets::tier)
         .select(RuleSetRow::as_select())
         .load(conn)
 }
 
 /// Guarded status change: only from `from`.
-pub fn set_status(conn: &mut DbConnection, id: i32, from: &str, to: &str, at: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i32,
+    from: &str,
+    to: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     let target = rulesets::table.find(id).filter(rulesets::status.eq(from));
     if to == "published" {
         diesel::update(target)
-            .set((rulesets::status.eq(to), rulesets::published_at.eq(at), rulesets::lock_version.eq(rulesets::lock_version + 1)))
+            .set((
+                rulesets::status.eq(to),
+                rulesets::published_at.eq(at),
+                rulesets::lock_version.eq(rulesets::lock_version + 1),
+            ))
             .execute(conn)
     } else {
         diesel::update(target)
-            .set((rulesets::status.eq(to), rulesets::retired_at.eq(at), rulesets::lock_version.eq(rulesets::lock_version + 1)))
+            .set((
+                rulesets::status.eq(to),
+                rulesets::retired_at.eq(at),
+                rulesets::lock_version.eq(rulesets::lock_version + 1),
+            ))
             .execute(conn)
     }
 }
@@ -128,7 +174,10 @@ pub fn update_draft(
     document: &str,
 ) -> QueryResult<usize> {
     diesel::update(
-        rulesets::table.find(id).filter(rulesets::status.eq("draft")).filter(rulesets::lock_version.eq(expected_version)),
+        rulesets::table
+            .find(id)
+            .filter(rulesets::status.eq("draft"))
+            .filter(rulesets::lock_version.eq(expected_version)),
     )
     .set((
         rulesets::name.eq(name),
@@ -142,12 +191,20 @@ pub fn update_draft(
 }
 
 /// Tier codes of the certifications an enterprise holds on `day` (not revoked by then).
-pub fn holds(conn: &mut DbConnection, enterprise_id: i32, day: NaiveDate) -> QueryResult<Vec<String>> {
+pub fn holds(
+    conn: &mut DbConnection,
+    enterprise_id: i32,
+    day: NaiveDate,
+) -> QueryResult<Vec<String>> {
     certifications::table
         .filter(certifications::enterprise_id.eq(enterprise_id))
         .filter(certifications::valid_from.le(day))
         .filter(certifications::valid_to.ge(day))
-        .filter(certifications::revoked_on.is_null().or(certifications::revoked_on.gt(day)))
+        .filter(
+            certifications::revoked_on
+                .is_null()
+                .or(certifications::revoked_on.gt(day)),
+        )
         .select(certifications::tier)
         .distinct()
         .load(conn)
@@ -158,7 +215,11 @@ pub fn all_holds(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<(i3
     certifications::table
         .filter(certifications::valid_from.le(day))
         .filter(certifications::valid_to.ge(day))
-        .filter(certifications::revoked_on.is_null().or(certifications::revoked_on.gt(day)))
+        .filter(
+            certifications::revoked_on
+                .is_null()
+                .or(certifications::revoked_on.gt(day)),
+        )
         .select((certifications::enterprise_id, certifications::tier))
         .load(conn)
 }
@@ -181,7 +242,9 @@ pub struct NewEvaluation<'a> {
 }
 
 pub fn insert_evaluation(conn: &mut DbConnection, new: &NewEvaluation) -> QueryResult<usize> {
-    diesel::insert_into(evaluations::table).values(new).execute(conn)
+    diesel::insert_into(evaluations::table)
+        .values(new)
+        .execute(conn)
 }
 
 pub fn delete_evaluations_for_year(conn: &mut DbConnection, year: i32) -> QueryResult<usize> {

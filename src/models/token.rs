@@ -29,7 +29,9 @@ pub struct NewRefreshToken<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewRefreshToken) -> QueryResult<usize> {
-    diesel::insert_into(refresh_tokens::table).values(new).execute(conn)
+    diesel::insert_into(refresh_tokens::table)
+        .values(new)
+        .execute(conn)
 }
 
 pub fn by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<RefreshToken>> {
@@ -52,7 +54,11 @@ pub fn mark_rotated(conn: &mut DbConnection, id: i32, at: NaiveDateTime) -> Quer
     .execute(conn)
 }
 
-pub fn revoke_family(conn: &mut DbConnection, family: &str, at: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke_family(
+    conn: &mut DbConnection,
+    family: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family))
@@ -62,7 +68,11 @@ pub fn revoke_family(conn: &mut DbConnection, family: &str, at: NaiveDateTime) -
     .execute(conn)
 }
 
-pub fn revoke_all_for_user(conn: &mut DbConnection, user_id: i32, at: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke_all_for_user(
+    conn: &mut DbConnection,
+    user_id: i32,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -83,14 +93,26 @@ pub struct LoginFailure {
 }
 
 pub fn failure(conn: &mut DbConnection, username: &str) -> QueryResult<Option<LoginFailure>> {
-    login_failures::table.find(username).select(LoginFailure::as_select()).first(conn).optional()
+    login_failures::table
+        .find(username)
+        .select(LoginFailure::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn save_failure(conn: &mut DbConnection, row: &LoginFailure, exists: bool) -> QueryResult<usize> {
+pub fn save_failure(
+    conn: &mut DbConnection,
+    row: &LoginFailure,
+    exists: bool,
+) -> QueryResult<usize> {
     if exists {
-        diesel::update(login_failures::table.find(&row.username)).set(row).execute(conn)
+        diesel::update(login_failures::table.find(&row.username))
+            .set(row)
+            .execute(conn)
     } else {
-        diesel::insert_into(login_failures::table).values(row).execute(conn)
+        diesel::insert_into(login_failures::table)
+            .values(row)
+            .execute(conn)
     }
 }
 
@@ -99,7 +121,11 @@ pub fn clear_failures(conn: &mut DbConnection, username: &str) -> QueryResult<us
 }
 
 pub fn setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
-    settings::table.find(key).select(settings::value).first(conn).optional()
+    settings::table
+        .find(key)
+        .select(settings::value)
+        .first(conn)
+        .optional()
 }
 
 pub fn insert_setting(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<usize> {

@@ -40,11 +40,18 @@ pub struct UserChanges {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewUser) -> QueryResult<i32> {
-    diesel::insert_into(users::table).values(new).returning(users::id).get_result(conn)
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::id)
+        .get_result(conn)
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<User>> {
@@ -55,16 +62,26 @@ pub fn by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Optio
         .optional()
 }
 
-pub fn list(conn: &mut DbConnection, after: i32, limit: i64, role: Option<&str>) -> QueryResult<Vec<User>> {
+pub fn list(
+    conn: &mut DbConnection,
+    after: i32,
+    limit: i64,
+    role: Option<&str>,
+) -> QueryResult<Vec<User>> {
     let mut q = users::table.filter(users::id.gt(after)).into_boxed();
     if let Some(r) = role {
         q = q.filter(users::role.eq(r.to_string()));
     }
-    q.order(users::id).limit(limit).select(User::as_select()).load(conn)
+    q.order(users::id)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)
 }
 
 pub fn update(conn: &mut DbConnection, id: i32, changes: &UserChanges) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(changes).execute(conn)
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
 }
 
 pub fn owners_of(conn: &mut DbConnection, enterprise_id: i32) -> QueryResult<Vec<(i32, String)>> {
@@ -101,14 +118,24 @@ pub struct NewApiClient<'a> {
 }
 
 pub fn insert_client(conn: &mut DbConnection, new: &NewApiClient) -> QueryResult<i32> {
-    diesel::insert_into(api_clients::table).values(new).returning(api_clients::id).get_result(conn)
+    diesel::insert_into(api_clients::table)
+        .values(new)
+        .returning(api_clients::id)
+        .get_result(conn)
 }
 
 pub fn find_client(conn: &mut DbConnection, id: i32) -> QueryResult<Option<ApiClient>> {
-    api_clients::table.find(id).select(ApiClient::as_select()).first(conn).optional()
+    api_clients::table
+        .find(id)
+        .select(ApiClient::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn client_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<ApiClient>> {
+pub fn client_by_client_id(
+    conn: &mut DbConnection,
+    client_id: &str,
+) -> QueryResult<Option<ApiClient>> {
     api_clients::table
         .filter(api_clients::client_id.eq(client_id))
         .select(ApiClient::as_select())
@@ -116,7 +143,11 @@ pub fn client_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryRes
         .optional()
 }
 
-pub fn list_clients(conn: &mut DbConnection, after: i32, limit: i64) -> QueryResult<Vec<ApiClient>> {
+pub fn list_clients(
+    conn: &mut DbConnection,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<ApiClient>> {
     api_clients::table
         .filter(api_clients::id.gt(after))
         .order(api_clients::id)
@@ -126,5 +157,7 @@ pub fn list_clients(conn: &mut DbConnection, after: i32, limit: i64) -> QueryRes
 }
 
 pub fn set_client_disabled(conn: &mut DbConnection, id: i32, disabled: bool) -> QueryResult<usize> {
-    diesel::update(api_clients::table.find(id)).set(api_clients::disabled.eq(disabled)).execute(conn)
+    diesel::update(api_clients::table.find(id))
+        .set(api_clients::disabled.eq(disabled))
+        .execute(conn)
 }

@@ -28,7 +28,13 @@ pub struct EventView {
 
 impl From<Event> for EventView {
     fn from(e: Event) -> Self {
-        EventView { from_state: e.from_state, to_state: e.to_state, actor: e.actor, comment: e.comment, at: e.at.and_utc() }
+        EventView {
+            from_state: e.from_state,
+            to_state: e.to_state,
+            actor: e.actor,
+            comment: e.comment,
+            at: e.at.and_utc(),
+        }
     }
 }
 
@@ -81,8 +87,17 @@ pub struct ApplicationResponse {
 impl ApplicationResponse {
     fn new(a: Application, with_prescreen: bool) -> Self {
         ApplicationResponse {
-            prescreen: if with_prescreen { a.prescreen.as_deref().and_then(|p| serde_json::from_str(p).ok()) } else { None },
-            review: a.review.as_deref().and_then(|r| serde_json::from_str(r).ok()),
+            prescreen: if with_prescreen {
+                a.prescreen
+                    .as_deref()
+                    .and_then(|p| serde_json::from_str(p).ok())
+            } else {
+                None
+            },
+            review: a
+                .review
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok()),
             id: a.id,
             enterprise_id: a.enterprise_id,
             tier: a.tier,
@@ -108,7 +123,12 @@ impl ApplicationResponse {
 impl From<svc::Detail> for ApplicationResponse {
     fn from(d: svc::Detail) -> Self {
         let mut r = ApplicationResponse::new(d.app, true);
-        r.certification = d.certification.map(|c| CertificationRef { id: c.id, number: c.number, valid_from: c.valid_from, valid_to: c.valid_to });
+        r.certification = d.certification.map(|c| CertificationRef {
+            id: c.id,
+            number: c.number,
+            valid_from: c.valid_from,
+            valid_to: c.valid_to,
+        });
         r.history = Some(d.history.into_iter().map(EventView::from).collect());
         r
     }
@@ -192,7 +212,12 @@ pub struct TieResponse {
 
 impl From<Tie> for TieResponse {
     fn from(t: Tie) -> Self {
-        TieResponse { reviewer_id: t.reviewer_id, enterprise_id: t.enterprise_id, note: t.note, declared_at: t.declared_at.and_utc() }
+        TieResponse {
+            reviewer_id: t.reviewer_id,
+            enterprise_id: t.enterprise_id,
+            note: t.note,
+            declared_at: t.declared_at.and_utc(),
+        }
     }
 }
 
@@ -201,9 +226,19 @@ impl From<Tie> for TieResponse {
     responses((status = 201, body = ApplicationResponse), (status = 403), (status = 404, description = "not your enterprise"),
         (status = 409, description = "an open application for this enterprise, tier and year exists, or a title is already held"), (status = 422)),
     security(("bearer" = [])))]
-pub async fn create_application(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, Json(body): Json<CreateApplication>) -> AppResult<HttpResponse> {
+pub async fn create_application(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    idem: Idem,
+    Json(body): Json<CreateApplication>,
+) -> AppResult<HttpResponse> {
     let (caller, ctx) = (user.0, idem.0.clone());
-    let input = NewInput { enterprise_id: body.enterprise_id, tier: body.tier, year: body.year, renewal: body.renewal };
+    let input = NewInput {
+        enterprise_id: body.enterprise_id,
+        tier: body.tier,
+        year: body.year,
+        renewal: body.renewal,
+    };
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 201, |c| {
             let app = svc::create(c, &caller, &input)?;
@@ -216,28 +251,59 @@ pub async fn create_application(pool: web::Data<DbPool>, user: AuthUser, idem: I
 
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(ListQuery),
     responses((status = 200, body = ApplicationList), (status = 422)), security(("bearer" = [])))]
-pub async fn list_applications(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_applications(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     if let Some(s) = &q.state
         && !STATES.contains(&s.as_str())
     {
-        return Err(AppError::field("state", "enum", format!("one of {}", STATES.join(", "))));
+        return Err(AppError::field(
+            "state",
+            "enum",
+            format!("one of {}", STATES.join(", ")),
+        ));
     }
     let reviewer_id = match q.reviewer.as_deref() {
         None => None,
         Some("me") => Some(user.id),
-        Some(other) => Some(other.parse().map_err(|_| AppError::field("reviewer", "invalid", "`me` or a user id"))?),
+        Some(other) => Some(
+            other
+                .parse()
+                .map_err(|_| AppError::field("reviewer", "invalid", "`me` or a user id"))?,
+        ),
     };
-    let filter = Filter { state: q.state, tier: q.tier, enterprise_id: q.enterprise_id, year: q.year, reviewer_id, only_enterprise: None };
+    let filter = Filter {
+        state: q.state,
+        tier: q.tier,
+        enterprise_id: q.enterprise_id,
+        year: q.year,
+        reviewer_id,
+        only_enterprise: None,
+    };
     let caller = user.0;
-    let rows = db(&pool, move |c| svc::list(c, &caller, filter, page.after, page.fetch())).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |a| a.id, |a| ApplicationResponse::new(a, false))))
+    let rows = db(&pool, move |c| {
+        svc::list(c, &caller, filter, page.after, page.fetch())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |a| a.id,
+        |a| ApplicationResponse::new(a, false),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", params(("id" = i32, Path)),
     responses((status = 200, body = ApplicationResponse), (status = 404)), security(("bearer" = [])))]
-pub async fn get_application(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_application(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
     let body = db(&pool, move |c| {
         let app = svc::get_visible(c, &caller, id)?;
@@ -252,7 +318,13 @@ pub async fn get_application(pool: web::Data<DbPool>, user: AuthUser, id: web::P
     responses((status = 200, body = ApplicationResponse, description = "submitted, with the pre-screen kept"), (status = 403), (status = 404),
         (status = 409, description = "not in draft or returned: names the current state")),
     security(("bearer" = [])))]
-pub async fn submit_application(pool: web::Data<DbPool>, cache: web::Data<RuleCache>, user: AuthUser, idem: Idem, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn submit_application(
+    pool: web::Data<DbPool>,
+    cache: web::Data<RuleCache>,
+    user: AuthUser,
+    idem: Idem,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller, ctx, cache) = (id.into_inner(), user.0, idem.0.clone(), cache.into_inner());
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 200, |c| {
@@ -269,7 +341,12 @@ pub async fn submit_application(pool: web::Data<DbPool>, cache: web::Data<RuleCa
     responses((status = 200, body = ApplicationResponse), (status = 403), (status = 404),
         (status = 409, description = "not in draft or submitted: names the current state")),
     security(("bearer" = [])))]
-pub async fn withdraw_application(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn withdraw_application(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    idem: Idem,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller, ctx) = (id.into_inner(), user.0, idem.0.clone());
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 200, |c| {
@@ -286,7 +363,13 @@ pub async fn withdraw_application(pool: web::Data<DbPool>, user: AuthUser, idem:
     responses((status = 200, body = ApplicationResponse), (status = 403, description = "not an admin, or the reviewer is tied to the enterprise"),
         (status = 404), (status = 409, description = "not submitted or under review: names the current state"), (status = 422, description = "not a reviewer")),
     security(("bearer" = [])))]
-pub async fn assign_reviewer(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, id: web::Path<i32>, Json(body): Json<AssignReviewer>) -> AppResult<HttpResponse> {
+pub async fn assign_reviewer(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    idem: Idem,
+    id: web::Path<i32>,
+    Json(body): Json<AssignReviewer>,
+) -> AppResult<HttpResponse> {
     let (id, caller, ctx) = (id.into_inner(), user.0, idem.0.clone());
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 200, |c| {
@@ -304,9 +387,19 @@ pub async fn assign_reviewer(pool: web::Data<DbPool>, user: AuthUser, idem: Idem
         (status = 403, description = "not the assigned reviewer, or tied to the enterprise"), (status = 404),
         (status = 409, description = "not under review (names the current state), or a title of the tier is still in force"), (status = 422)),
     security(("bearer" = [])))]
-pub async fn decide_application(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, id: web::Path<i32>, Json(body): Json<DecisionRequest>) -> AppResult<HttpResponse> {
+pub async fn decide_application(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    idem: Idem,
+    id: web::Path<i32>,
+    Json(body): Json<DecisionRequest>,
+) -> AppResult<HttpResponse> {
     let (id, caller, ctx) = (id.into_inner(), user.0, idem.0.clone());
-    let input = DecisionInput { decision: body.decision, comment: body.comment, review: body.review };
+    let input = DecisionInput {
+        decision: body.decision,
+        comment: body.comment,
+        review: body.review,
+    };
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 200, |c| {
             let app = svc::decide(c, &caller, id, &input)?;
@@ -321,21 +414,42 @@ pub async fn decide_application(pool: web::Data<DbPool>, user: AuthUser, idem: I
     responses((status = 200, body = ApplicationList, description = "the caller's applications under review, oldest first, with their pre-screens"),
         (status = 403, description = "not a reviewer")),
     security(("bearer" = [])))]
-pub async fn review_queue(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn review_queue(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let caller = user.0;
-    let rows = db(&pool, move |c| svc::queue(c, &caller, page.after, page.fetch())).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |a| a.id, |a| ApplicationResponse::new(a, true))))
+    let rows = db(&pool, move |c| {
+        svc::queue(c, &caller, page.after, page.fetch())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |a| a.id,
+        |a| ApplicationResponse::new(a, true),
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/reviewers/{id}/ties", tag = "applications", request_body = DeclareTie,
     params(("id" = i32, Path, description = "the reviewer's user id"), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = TieResponse), (status = 403), (status = 404), (status = 409, description = "already declared"), (status = 422)),
     security(("bearer" = [])))]
-pub async fn declare_tie(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, id: web::Path<i32>, Json(body): Json<DeclareTie>) -> AppResult<HttpResponse> {
+pub async fn declare_tie(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    idem: Idem,
+    id: web::Path<i32>,
+    Json(body): Json<DeclareTie>,
+) -> AppResult<HttpResponse> {
     let (id, caller, ctx) = (id.into_inner(), user.0, idem.0.clone());
     let out = db(&pool, move |c| {
-        run(c, ctx.as_ref(), 201, |c| svc::declare_tie(c, &caller, id, body.enterprise_id, body.note.as_deref()).map(TieResponse::from))
+        run(c, ctx.as_ref(), 201, |c| {
+            svc::declare_tie(c, &caller, id, body.enterprise_id, body.note.as_deref())
+                .map(TieResponse::from)
+        })
     })
     .await?;
     Ok(respond(StatusCode::CREATED, out, &idem))
@@ -343,19 +457,37 @@ pub async fn declare_tie(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, id
 
 #[utoipa::path(get, path = "/api/v1/reviewers/{id}/ties", tag = "applications", params(("id" = i32, Path, description = "the reviewer's user id")),
     responses((status = 200, body = Vec<TieResponse>), (status = 404)), security(("bearer" = [])))]
-pub async fn list_ties(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn list_ties(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
     let ties = db(&pool, move |c| svc::ties(c, &caller, id)).await?;
     Ok(HttpResponse::Ok().json(ties.into_iter().map(TieResponse::from).collect::<Vec<_>>()))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/applications").route(web::post().to(create_application)).route(web::get().to(list_applications)));
+    cfg.service(
+        web::resource("/applications")
+            .route(web::post().to(create_application))
+            .route(web::get().to(list_applications)),
+    );
     cfg.service(web::resource("/applications/{id}").route(web::get().to(get_application)));
-    cfg.service(web::resource("/applications/{id}/submit").route(web::post().to(submit_application)));
-    cfg.service(web::resource("/applications/{id}/withdraw").route(web::post().to(withdraw_application)));
+    cfg.service(
+        web::resource("/applications/{id}/submit").route(web::post().to(submit_application)),
+    );
+    cfg.service(
+        web::resource("/applications/{id}/withdraw").route(web::post().to(withdraw_application)),
+    );
     cfg.service(web::resource("/applications/{id}/assign").route(web::post().to(assign_reviewer)));
-    cfg.service(web::resource("/applications/{id}/decision").route(web::post().to(decide_application)));
+    cfg.service(
+        web::resource("/applications/{id}/decision").route(web::post().to(decide_application)),
+    );
     cfg.service(web::resource("/review-queue").route(web::get().to(review_queue)));
-    cfg.service(web::resource("/reviewers/{id}/ties").route(web::post().to(declare_tie)).route(web::get().to(list_ties)));
+    cfg.service(
+        web::resource("/reviewers/{id}/ties")
+            .route(web::post().to(declare_tie))
+            .route(web::get().to(list_ties)),
+    );
 }

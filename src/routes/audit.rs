@@ -29,7 +29,9 @@ pub struct AuditEntryView {
 
 impl From<AuditEntry> for AuditEntryView {
     fn from(e: AuditEntry) -> Self {
-        let parse = |s: Option<String>| s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)));
+        let parse = |s: Option<String>| {
+            s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
+        };
         AuditEntryView {
             id: e.id,
             at: e.at.and_utc(),
@@ -64,12 +66,30 @@ pub struct AuditQuery {
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditList), (status = 403)), security(("bearer" = [])))]
-pub async fn list_audit(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<AuditQuery>) -> AppResult<HttpResponse> {
+pub async fn list_audit(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<AuditQuery>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let entries = db(&pool, move |c| Ok(rows::for_entity(c, q.entity.as_deref(), q.id.as_deref(), page.after, page.fetch())?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(entries, page, |e| e.id, AuditEntryView::from)))
+    let entries = db(&pool, move |c| {
+        Ok(rows::for_entity(
+            c,
+            q.entity.as_deref(),
+            q.id.as_deref(),
+            page.after,
+            page.fetch(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        entries,
+        page,
+        |e| e.id,
+        AuditEntryView::from,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",

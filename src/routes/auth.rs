@@ -75,7 +75,12 @@ fn bad_credentials() -> AppError {
     AppError::Unauthorized("invalid username or password".into())
 }
 
-async fn issue_tokens(pool: &web::Data<DbPool>, keys: &Keys, config: &Config, user_id: i32) -> AppResult<TokenResponse> {
+async fn issue_tokens(
+    pool: &web::Data<DbPool>,
+    keys: &Keys,
+    config: &Config,
+    user_id: i32,
+) -> AppResult<TokenResponse> {
     let ttl = config.refresh_ttl;
     let refresh = db(pool, move |c| svc::issue_refresh(c, user_id, None, ttl)).await?;
     Ok(TokenResponse {
@@ -106,7 +111,12 @@ pub async fn login(
         svc::user_by_name(c, &name)
     })
     .await?;
-    let ok = hashing.verify(body.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = hashing
+        .verify(
+            body.password,
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     match user {
         Some(u) if ok && !u.disabled => {
             let name = username.clone();
@@ -115,7 +125,10 @@ pub async fn login(
         }
         _ => {
             let (max, lockout) = (config.max_failed_logins, config.lockout);
-            db(&pool, move |c| svc::record_failure(c, &username, max, lockout)).await?;
+            db(&pool, move |c| {
+                svc::record_failure(c, &username, max, lockout)
+            })
+            .await?;
             Err(bad_credentials())
         }
     }
@@ -130,7 +143,10 @@ pub async fn refresh(
     Json(body): Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
     let ttl = config.refresh_ttl;
-    let (user_id, token) = db(&pool, move |c| svc::rotate_refresh(c, &body.refresh_token, ttl)).await?;
+    let (user_id, token) = db(&pool, move |c| {
+        svc::rotate_refresh(c, &body.refresh_token, ttl)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token: keys.issue(format!("u:{user_id}"))?,
         token_type: "Bearer",
@@ -141,7 +157,11 @@ pub async fn refresh(
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "the refresh token's family is revoked")), security(("bearer" = [])))]
-pub async fn logout(pool: web::Data<DbPool>, user: AuthUser, Json(body): Json<RefreshRequest>) -> AppResult<HttpResponse> {
+pub async fn logout(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    Json(body): Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
     let id = user.id;
     db(&pool, move |c| svc::logout(c, &body.refresh_token, id)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -171,7 +191,9 @@ pub async fn register(
         let (u, p, i) = (username.clone(), password.clone(), input.clone());
         db(&pool, move |c| {
             let mut errors = Vec::new();
-            let name = crate::services::users::check_username(&u).map_err(|e| errors.push(e)).ok();
+            let name = crate::services::users::check_username(&u)
+                .map_err(|e| errors.push(e))
+                .ok();
             if let Err(e) = crate::services::users::check_password(&p) {
                 errors.push(e);
             }
@@ -188,7 +210,10 @@ pub async fn register(
         .await?
     };
     let hash = hashing.hash(password).await?;
-    let (user, _) = db(&pool, move |c| crate::services::users::register(c, &checked, &hash, &input)).await?;
+    let (user, _) = db(&pool, move |c| {
+        crate::services::users::register(c, &checked, &hash, &input)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(issue_tokens(&pool, &keys, &config, user.id).await?))
 }
 
@@ -201,11 +226,20 @@ pub async fn token(
     Json(body): Json<ClientCredentialsRequest>,
 ) -> AppResult<HttpResponse> {
     if body.grant_type != "client_credentials" {
-        return Err(AppError::field("grant_type", "unsupported", "only client_credentials is supported"));
+        return Err(AppError::field(
+            "grant_type",
+            "unsupported",
+            "only client_credentials is supported",
+        ));
     }
     let cid = body.client_id.clone();
     let client = db(&pool, move |c| svc::client_by_id(c, &cid)).await?;
-    let ok = hashing.verify(body.client_secret, client.as_ref().map(|c| c.secret_hash.clone())).await?;
+    let ok = hashing
+        .verify(
+            body.client_secret,
+            client.as_ref().map(|c| c.secret_hash.clone()),
+        )
+        .await?;
     match client {
         Some(c) if ok && !c.disabled => Ok(HttpResponse::Ok().json(TokenResponse {
             access_token: keys.issue(format!("c:{}", c.id))?,

@@ -107,10 +107,18 @@ pub struct RevokeRequest {
 
 #[utoipa::path(get, path = "/api/v1/certifications", tag = "certifications", params(ListQuery),
     responses((status = 200, body = CertificationList), (status = 422)), security(("bearer" = [])))]
-pub async fn list_certifications(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_certifications(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let active_on = q.active_on.as_deref().map(|d| parse_date("active_on", d)).transpose()?;
+    let active_on = q
+        .active_on
+        .as_deref()
+        .map(|d| parse_date("active_on", d))
+        .transpose()?;
     let filter = Filter {
         tier: q.tier,
         district: q.district,
@@ -121,13 +129,25 @@ pub async fn list_certifications(pool: web::Data<DbPool>, user: AuthUser, q: web
         only_enterprise: None,
     };
     let caller = user.0;
-    let rows = db(&pool, move |c| svc::list(c, &caller, filter, page.after, page.fetch())).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |r| r.0.id, CertificationResponse::from)))
+    let rows = db(&pool, move |c| {
+        svc::list(c, &caller, filter, page.after, page.fetch())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |r| r.0.id,
+        CertificationResponse::from,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/certifications/{id}", tag = "certifications", params(("id" = i32, Path)),
     responses((status = 200, body = CertificationResponse), (status = 404)), security(("bearer" = [])))]
-pub async fn get_certification(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_certification(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
     let found = db(&pool, move |c| svc::get_visible(c, &caller, id)).await?;
     Ok(HttpResponse::Ok().json(CertificationResponse::from(found)))
@@ -137,7 +157,13 @@ pub async fn get_certification(pool: web::Data<DbPool>, user: AuthUser, id: web:
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = CertificationResponse), (status = 403), (status = 404), (status = 409, description = "already revoked"), (status = 422)),
     security(("bearer" = [])))]
-pub async fn revoke_certification(pool: web::Data<DbPool>, user: AuthUser, idem: Idem, id: web::Path<i32>, Json(body): Json<RevokeRequest>) -> AppResult<HttpResponse> {
+pub async fn revoke_certification(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    idem: Idem,
+    id: web::Path<i32>,
+    Json(body): Json<RevokeRequest>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let (id, caller, ctx) = (id.into_inner(), user.0, idem.0.clone());
     let out = db(&pool, move |c| {
@@ -153,5 +179,7 @@ pub async fn revoke_certification(pool: web::Data<DbPool>, user: AuthUser, idem:
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/certifications").route(web::get().to(list_certifications)));
     cfg.service(web::resource("/certifications/{id}").route(web::get().to(get_certification)));
-    cfg.service(web::resource("/certifications/{id}/revoke").route(web::post().to(revoke_certification)));
+    cfg.service(
+        web::resource("/certifications/{id}/revoke").route(web::post().to(revoke_certification)),
+    );
 }

@@ -132,12 +132,18 @@ pub struct FactRevisionView {
 
 fn with_etag(status: actix_web::http::StatusCode, e: Enterprise) -> HttpResponse {
     let body = EnterpriseResponse::from(e);
-    HttpResponse::build(status).insert_header((actix_web::http::header::ETAG, body.etag.clone())).json(body)
+    HttpResponse::build(status)
+        .insert_header((actix_web::http::header::ETAG, body.etag.clone()))
+        .json(body)
 }
 
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises", request_body = CreateEnterprise,
     responses((status = 201, body = EnterpriseResponse), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn create_enterprise(pool: web::Data<DbPool>, user: AuthUser, Json(body): Json<CreateEnterprise>) -> AppResult<HttpResponse> {
+pub async fn create_enterprise(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    Json(body): Json<CreateEnterprise>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let actor = user.actor();
     let input = NewEnterpriseInput {
@@ -155,18 +161,41 @@ pub async fn create_enterprise(pool: web::Data<DbPool>, user: AuthUser, Json(bod
 
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", params(ListQuery),
     responses((status = 200, body = EnterpriseList)), security(("bearer" = [])))]
-pub async fn list_enterprises(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_enterprises(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let filter = Filter { district: q.district, cluster: q.cluster, tier: q.tier, q: q.q, only_id: None, active_on: None };
+    let filter = Filter {
+        district: q.district,
+        cluster: q.cluster,
+        tier: q.tier,
+        q: q.q,
+        only_id: None,
+        active_on: None,
+    };
     let caller = user.0;
-    let rows = db(&pool, move |c| svc::list(c, &caller, filter, page.after, page.fetch())).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |e| e.id, EnterpriseResponse::from)))
+    let rows = db(&pool, move |c| {
+        svc::list(c, &caller, filter, page.after, page.fetch())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |e| e.id,
+        EnterpriseResponse::from,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "enterprises", params(("id" = i32, Path)),
     responses((status = 200, body = EnterpriseResponse), (status = 404)), security(("bearer" = [])))]
-pub async fn get_enterprise(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_enterprise(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
     let e = db(&pool, move |c| svc::get_visible(c, &caller, id)).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, e))
@@ -206,13 +235,20 @@ pub async fn patch_enterprise(
     params(("id" = i32, Path), ("year" = i32, Path)), request_body = PutFacts,
     responses((status = 200, body = FactsYearResponse), (status = 201, body = FactsYearResponse), (status = 404), (status = 422)),
     security(("bearer" = [])))]
-pub async fn put_facts(pool: web::Data<DbPool>, user: AuthUser, path: web::Path<(i32, i32)>, Json(body): Json<PutFacts>) -> AppResult<HttpResponse> {
+pub async fn put_facts(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    Json(body): Json<PutFacts>,
+) -> AppResult<HttpResponse> {
     let (id, year) = path.into_inner();
     let caller = user.0;
     let (revision, created, stored) = db(&pool, move |c| {
         svc::get_visible(c, &caller, id)?;
         if !caller.can_edit_enterprise(id) {
-            return Err(AppError::Forbidden("read-only access to this enterprise's facts".into()));
+            return Err(AppError::Forbidden(
+                "read-only access to this enterprise's facts".into(),
+            ));
         }
         let canonical = facts::validate(year, &body.facts)?;
         let stored = serde_json::Value::Object(canonical.clone()).to_string();
@@ -220,26 +256,49 @@ pub async fn put_facts(pool: web::Data<DbPool>, user: AuthUser, path: web::Path<
         Ok((rev, created, stored))
     })
     .await?;
-    let body = FactsYearResponse { enterprise_id: id, year, revision, facts: facts::to_wire(&stored) };
-    Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
+    let body = FactsYearResponse {
+        enterprise_id: id,
+        year,
+        revision,
+        facts: facts::to_wire(&stored),
+    };
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/facts", tag = "enterprises", params(("id" = i32, Path)),
     responses((status = 200, body = FactsResponse), (status = 404)), security(("bearer" = [])))]
-pub async fn get_facts(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_facts(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
     let years = db(&pool, move |c| {
         svc::get_visible(c, &caller, id)?;
         Ok(crate::models::facts::for_enterprise(c, id)?)
     })
     .await?;
-    let facts = years.into_iter().map(|y| (y.year.to_string(), facts::to_wire(&y.facts))).collect();
-    Ok(HttpResponse::Ok().json(FactsResponse { enterprise_id: id, facts }))
+    let facts = years
+        .into_iter()
+        .map(|y| (y.year.to_string(), facts::to_wire(&y.facts)))
+        .collect();
+    Ok(HttpResponse::Ok().json(FactsResponse {
+        enterprise_id: id,
+        facts,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/facts/history", tag = "enterprises", params(("id" = i32, Path)),
     responses((status = 200, body = Vec<FactRevisionView>), (status = 404)), security(("bearer" = [])))]
-pub async fn facts_history(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn facts_history(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
     let revs = db(&pool, move |c| {
         svc::get_visible(c, &caller, id)?;
@@ -260,9 +319,19 @@ pub async fn facts_history(pool: web::Data<DbPool>, user: AuthUser, id: web::Pat
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/enterprises").route(web::post().to(create_enterprise)).route(web::get().to(list_enterprises)));
-    cfg.service(web::resource("/enterprises/{id}").route(web::get().to(get_enterprise)).route(web::patch().to(patch_enterprise)));
+    cfg.service(
+        web::resource("/enterprises")
+            .route(web::post().to(create_enterprise))
+            .route(web::get().to(list_enterprises)),
+    );
+    cfg.service(
+        web::resource("/enterprises/{id}")
+            .route(web::get().to(get_enterprise))
+            .route(web::patch().to(patch_enterprise)),
+    );
     cfg.service(web::resource("/enterprises/{id}/facts").route(web::get().to(get_facts)));
-    cfg.service(web::resource("/enterprises/{id}/facts/history").route(web::get().to(facts_history)));
+    cfg.service(
+        web::resource("/enterprises/{id}/facts/history").route(web::get().to(facts_history)),
+    );
     cfg.service(web::resource("/enterprises/{id}/facts/{year}").route(web::put().to(put_facts)));
 }

@@ -38,15 +38,59 @@ pub struct AsOfQuery {
     pub as_of: Option<String>,
 }
 
+/// Tier codes a dry run may say it holds.
+const MAX_HOLDS: usize = 100;
+
+/// A dry run's facts are keyed by fiscal years from `facts::MIN_YEAR` to the year after
+/// `as_of` (later years cannot bear on the assessment).
+fn check_years(facts: &serde_json::Value, as_of: chrono::NaiveDate) -> AppResult<()> {
+    let last = chrono::Datelike::year(&as_of) + 1;
+    let Some(years) = facts.as_object() else {
+        return Ok(());
+    };
+    let bad: Vec<FieldError> = years
+        .keys()
+        .filter(|k| {
+            k.parse::<i32>()
+                .is_ok_and(|y| !(crate::services::facts::MIN_YEAR..=last).contains(&y))
+        })
+        .take(20)
+        .map(|k| {
+            FieldError::new(
+                format!("facts.{k}"),
+                "year",
+                format!(
+                    "a fiscal year from {} to {last}",
+                    crate::services::facts::MIN_YEAR
+                ),
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(bad))
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/evaluations", tag = "evaluations", request_body = EvaluationRequest,
     responses((status = 200, description = "an evaluation result (API.md: Evaluation result)"), (status = 404), (status = 422, description = "bad input, or no rule set in force on that date")),
     security(("bearer" = [])))]
-pub async fn create_evaluation(pool: web::Data<DbPool>, cache: web::Data<RuleCache>, user: AuthUser, Json(body): Json<EvaluationRequest>) -> AppResult<HttpResponse> {
+pub async fn create_evaluation(
+    pool: web::Data<DbPool>,
+    cache: web::Data<RuleCache>,
+    user: AuthUser,
+    Json(body): Json<EvaluationRequest>,
+) -> AppResult<HttpResponse> {
     let caller = user.0;
     let subject = match (body.enterprise_id, body.facts) {
         (Some(id), None) => {
             if body.holds.is_some() {
-                return Err(AppError::field("holds", "not_allowed", "holds come from the enterprise's certifications"));
+                return Err(AppError::field(
+                    "holds",
+                    "not_allowed",
+                    "holds come from the enterprise's certifications",
+                ));
             }
             if !caller.can_see_enterprise(id) {
                 return Err(AppError::NotFound);
@@ -54,19 +98,67 @@ pub async fn create_evaluation(pool: web::Data<DbPool>, cache: web::Data<RuleCac
             Subject::Enterprise(id)
         }
         (None, Some(facts)) => {
+            check_years(&facts, body.as_of)?;
+            if body.holds.as_ref().is_some_and(|h| h.len() > MAX_HOLDS) {
+                return Err(AppError::field(
+                    "holds",
+                    "too_many",
+                    format!("at most {MAX_HOLDS} tier codes"),
+                ));
+            }
             let table = FactTable::from_json(&facts).map_err(|ps| {
-                AppError::Validation(ps.into_iter().map(|p| FieldError::new(format!("facts{}", p.path.trim_start_matches('$')), p.code, p.message)).collect())
+                AppError::Validation(
+                    ps.into_iter()
+                        .map(|p| {
+                            FieldError::new(
+                                format!("facts{}", p.path.trim_start_matches('$')),
+                                p.code,
+                                p.message,
+                            )
+                        })
+                        .collect(),
+                )
             })?;
-            Subject::Facts { facts: table, holds: body.holds.unwrap_or_default() }
+            Subject::Facts {
+                facts: table,
+                holds: body.holds.unwrap_or_default(),
+            }
         }
-        _ => return Err(AppError::field("enterprise_id", "one_of", "give either enterprise_id or facts")),
+        _ => {
+            return Err(AppError::field(
+                "enterprise_id",
+                "one_of",
+                "give either enterprise_id or facts",
+            ));
+        }
     };
     let cache = cache.into_inner();
     let (graded, _) = db(&pool, move |c| {
-        if let Subject::Enterprise(id) = &subject {
-            crate::services::enterprises::get_visible(c, &caller, *id)?;
+        match &subject {
+            Subject::Enterprise(id) => {
+                crate::services::enterprises::get_visible(c, &caller, *id)?;
+            }
+            Subject::Facts { holds, .. } => {
+                for (i, code) in holds.iter().enumerate() {
+                    if crate::models::reference::tier(c, code)?.is_none() {
+                        return Err(AppError::field(
+                            format!("holds[{i}]"),
+                            "unknown_tier",
+                            format!("{code:?} is not a tier code (GET /api/v1/tiers)"),
+                        ));
+                    }
+                }
+            }
         }
-        svc::evaluate(c, &cache, &body.tier, body.as_of, subject, body.ruleset_id, body.renewal)
+        svc::evaluate(
+            c,
+            &cache,
+            &body.tier,
+            body.as_of,
+            subject,
+            body.ruleset_id,
+            body.renewal,
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(graded.result))
@@ -74,7 +166,13 @@ pub async fn create_evaluation(pool: web::Data<DbPool>, cache: web::Data<RuleCac
 
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/eligibility", tag = "evaluations", params(("id" = i32, Path), AsOfQuery),
     responses((status = 200, description = "an evaluation for every tier in force on that date"), (status = 404)), security(("bearer" = [])))]
-pub async fn eligibility(pool: web::Data<DbPool>, cache: web::Data<RuleCache>, user: AuthUser, id: web::Path<i32>, q: web::Query<AsOfQuery>) -> AppResult<HttpResponse> {
+pub async fn eligibility(
+    pool: web::Data<DbPool>,
+    cache: web::Data<RuleCache>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    q: web::Query<AsOfQuery>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let as_of = match &q.as_of {
         Some(s) => parse_date("as_of", s)?,
@@ -87,7 +185,8 @@ pub async fn eligibility(pool: web::Data<DbPool>, cache: web::Data<RuleCache>, u
         svc::eligibility(c, &cache, id, as_of)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"enterprise_id": id, "as_of": as_of, "items": items})))
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"enterprise_id": id, "as_of": as_of, "items": items})))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

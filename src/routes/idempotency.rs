@@ -26,14 +26,20 @@ pub const HEADER: &str = "Idempotency-Key";
 struct StoredInTx;
 
 fn applies(req: &ServiceRequest) -> bool {
-    req.method() == Method::POST && req.path().starts_with("/api/v1/") && !req.path().starts_with("/api/v1/auth/")
+    req.method() == Method::POST
+        && req.path().starts_with("/api/v1/")
+        && !req.path().starts_with("/api/v1/auth/")
 }
 
 /// The caller's token subject, when the request carries a valid token (else the handler's
 /// guard answers 401 and there is nothing to keep).
 fn subject(req: &ServiceRequest) -> Option<String> {
     let keys = req.app_data::<web::Data<Keys>>()?;
-    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
@@ -93,27 +99,44 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let key = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_string));
+    let key = req
+        .headers()
+        .get(HEADER)
+        .map(|v| v.to_str().map(str::to_string));
     let (Some(key), true) = (key, applies(&req)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // Without a valid token the handler's guard answers 401 (before any key check).
+    let Some(actor) = subject(&req) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
     let Ok(key) = key else {
-        return Ok(fail(req, AppError::field(HEADER, "invalid", "1–255 visible ASCII characters")));
+        return Ok(fail(
+            req,
+            AppError::field(HEADER, "invalid", "1–255 visible ASCII characters"),
+        ));
     };
     if let Err(e) = svc::validate_key(&key) {
         return Ok(fail(req, e));
     }
-    let Some(actor) = subject(&req) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
     let body = match req.extract::<web::Bytes>().await {
         Ok(b) => b,
         Err(_) => return Ok(fail(req, AppError::PayloadTooLarge)),
     };
-    let ctx = Ctx::new(actor, key, req.method().as_str(), req.path(), req.query_string(), &body);
+    let ctx = Ctx::new(
+        actor,
+        key,
+        req.method().as_str(),
+        req.path(),
+        req.query_string(),
+        &body,
+    );
     req.set_payload(Payload::from(body));
     let Some(pool) = req.app_data::<web::Data<DbPool>>().cloned() else {
-        return Ok(fail(req, AppError::Internal(anyhow::anyhow!("no database pool"))));
+        return Ok(fail(
+            req,
+            AppError::Internal(anyhow::anyhow!("no database pool")),
+        ));
     };
     let check = ctx.clone();
     match crate::routes::db(&pool, move |c| svc::check(c, &check)).await {
@@ -130,12 +153,18 @@ pub async fn middleware(
     let (req, resp) = res.into_parts();
     let (head, body) = resp.into_parts();
     let Ok(bytes) = actix_web::body::to_bytes(body).await else {
-        return Ok(fail(ServiceRequest::from_request(req), AppError::Internal(anyhow::anyhow!("could not read the response body"))));
+        return Ok(fail(
+            ServiceRequest::from_request(req),
+            AppError::Internal(anyhow::anyhow!("could not read the response body")),
+        ));
     };
     let status = head.status().as_u16();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     if let Err(e) = crate::routes::db(&pool, move |c| svc::store(c, &ctx, status, &text)).await {
         tracing::warn!(error = %e, "could not keep an idempotent response");
     }
-    Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(bytes))))
+    Ok(ServiceResponse::new(
+        req,
+        head.set_body(BoxBody::new(bytes)),
+    ))
 }

@@ -1,19 +1,19 @@
 //! HTTP: handlers, wire types and the helpers they share. Handlers extract, validate, call
 //! a service on a blocking thread and shape the response.
 
+pub mod applications;
+pub mod audit;
 pub mod auth;
+pub mod certifications;
+pub mod dashboard;
 pub mod enterprises;
 pub mod evaluations;
+pub mod idempotency;
+pub mod quotas;
 pub mod reference;
 pub mod rulesets;
 pub mod system;
-pub mod quotas;
 pub mod users;
-pub mod dashboard;
-pub mod applications;
-pub mod certifications;
-pub mod audit;
-pub mod idempotency;
 
 use crate::db::{DbConnection, DbPool};
 use crate::error::{AppError, AppResult, FieldError};
@@ -55,15 +55,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::BadRequest("expected Content-Type: application/json".into()));
+                return Err(AppError::BadRequest(
+                    "expected Content-Type: application/json".into(),
+                ));
             }
             let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
                     AppError::PayloadTooLarge
                 } else {
                     AppError::BadRequest(format!("could not read the body: {e}"))
@@ -80,7 +90,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match parsed {
         Ok(v) => {
-            de.end().map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+            de.end()
+                .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+            reject_nul_in_json(bytes)?;
             Ok(v)
         }
         Err(err) => {
@@ -96,14 +108,78 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
                     } else if let Some(name) = between(&msg, "missing field `", "`") {
                         (join_path(&path, &name), "required")
                     } else {
-                        (if path == "." { "body".to_string() } else { path }, "type")
+                        (
+                            if path == "." {
+                                "body".to_string()
+                            } else {
+                                path
+                            },
+                            "type",
+                        )
                     };
-                    Err(AppError::Validation(vec![FieldError::new(field, code, msg)]))
+                    Err(AppError::Validation(vec![FieldError::new(
+                        field, code, msg,
+                    )]))
                 }
                 _ => Err(AppError::BadRequest(format!("malformed JSON: {inner}"))),
             }
         }
     }
+}
+
+/// Text may not carry NUL (U+0000): PostgreSQL cannot store it (it answered 500) and no
+/// field has a use for it. JSON can only spell it `\u0000`, so the full walk runs only when
+/// that appears in the body.
+fn reject_nul_in_json(bytes: &[u8]) -> AppResult<()> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    fn find(v: &serde_json::Value, path: &str) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| find(x, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+                let p = join_path(path, k);
+                if k.contains('\0') {
+                    Some(p)
+                } else {
+                    find(x, &p)
+                }
+            }),
+            _ => None,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+    match find(&value, "") {
+        Some(field) => Err(AppError::field(
+            if field.is_empty() {
+                "body".to_string()
+            } else {
+                field
+            },
+            "nul_character",
+            "text may not contain NUL (U+0000)",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Middleware: a query string that decodes to NUL (U+0000) is refused with 400 before any
+/// handler sees it (PostgreSQL cannot compare text with NUL in it: it answered 500).
+pub async fn reject_nul_query(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.query_string().to_ascii_lowercase().contains("%00") {
+        return Err(
+            AppError::BadRequest("the query string may not contain NUL (%00)".into()).into(),
+        );
+    }
+    next.call(req).await
 }
 
 fn between(s: &str, start: &str, end: &str) -> Option<String> {
@@ -113,13 +189,21 @@ fn between(s: &str, start: &str, end: &str) -> Option<String> {
 }
 
 fn join_path(path: &str, name: &str) -> String {
-    if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") }
+    if path.is_empty() || path == "." {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 /// Query and path extractor errors in the same problem shape.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     let msg = err.to_string();
-    let field = between(&msg, "unknown field `", "`").or_else(|| between(&msg, "missing field `", "`"));
+    let field =
+        between(&msg, "unknown field `", "`").or_else(|| between(&msg, "missing field `", "`"));
     match field {
         Some(f) => AppError::Validation(vec![FieldError::new(f, "query", msg)]).into(),
         None => AppError::BadRequest(format!("bad query string: {msg}")).into(),
@@ -150,11 +234,17 @@ impl Page {
     pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> AppResult<Page> {
         let limit = limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
-            return Err(AppError::field("limit", "range", "limit must be between 1 and 500"));
+            return Err(AppError::field(
+                "limit",
+                "range",
+                "limit must be between 1 and 500",
+            ));
         }
         let after = match cursor {
             None | Some("") => 0,
-            Some(c) => decode_cursor(c).ok_or_else(|| AppError::field("cursor", "invalid", "not a cursor this service issued"))?,
+            Some(c) => decode_cursor(c).ok_or_else(|| {
+                AppError::field("cursor", "invalid", "not a cursor this service issued")
+            })?,
         };
         Ok(Page { after, limit })
     }
@@ -170,7 +260,9 @@ pub fn encode_cursor(id: i32) -> String {
 }
 
 fn decode_cursor(c: &str) -> Option<i32> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.strip_prefix("after:")?.parse().ok()
 }
@@ -184,11 +276,23 @@ pub struct Paged<T> {
 
 impl<T> Paged<T> {
     /// Builds a page from `limit + 1` rows; `id` gives each row's cursor key.
-    pub fn from_rows<R>(mut rows: Vec<R>, page: Page, id: impl Fn(&R) -> i32, map: impl Fn(R) -> T) -> Paged<T> {
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        page: Page,
+        id: impl Fn(&R) -> i32,
+        map: impl Fn(R) -> T,
+    ) -> Paged<T> {
         let more = rows.len() as i64 > page.limit;
         rows.truncate(page.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
-        Paged { items: rows.into_iter().map(map).collect(), next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(id(r)))
+        } else {
+            None
+        };
+        Paged {
+            items: rows.into_iter().map(map).collect(),
+            next_cursor,
+        }
     }
 }
 

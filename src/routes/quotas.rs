@@ -44,23 +44,28 @@ impl From<Quota> for QuotaResponse {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateQuota {
     pub year: i32,
     pub scope: String,
+    #[validate(length(min = 1, max = 20, message = "1–20 tier codes"))]
     pub tiers: Vec<String>,
     pub measure: String,
     pub target: i64,
+    #[validate(length(min = 1, max = 200, message = "1–200 characters"))]
     pub label_zh: Option<String>,
+    #[validate(length(min = 1, max = 200, message = "1–200 characters"))]
     pub label_en: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PatchQuota {
     pub target: Option<i64>,
+    #[validate(length(min = 1, max = 200, message = "1–200 characters"))]
     pub label_zh: Option<String>,
+    #[validate(length(min = 1, max = 200, message = "1–200 characters"))]
     pub label_en: Option<String>,
 }
 
@@ -95,46 +100,90 @@ fn reader(user: &AuthUser) -> AppResult<()> {
 
 #[utoipa::path(get, path = "/api/v1/quotas", tag = "quotas", params(QuotaQuery),
     responses((status = 200, body = Vec<QuotaResponse>)), security(("bearer" = [])))]
-pub async fn list_quotas(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<QuotaQuery>) -> AppResult<HttpResponse> {
+pub async fn list_quotas(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<QuotaQuery>,
+) -> AppResult<HttpResponse> {
     reader(&user)?;
     let year = q.year;
     let rows = db(&pool, move |c| Ok(crate::models::quota::for_year(c, year)?)).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(QuotaResponse::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(QuotaResponse::from)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/quotas/{id}", tag = "quotas", params(("id" = i32, Path)),
     responses((status = 200, body = QuotaResponse), (status = 404)), security(("bearer" = [])))]
-pub async fn get_quota(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_quota(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     reader(&user)?;
     let id = id.into_inner();
-    let q = db(&pool, move |c| crate::models::quota::find(c, id)?.ok_or(AppError::NotFound)).await?;
+    let q = db(&pool, move |c| {
+        crate::models::quota::find(c, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
     let body = QuotaResponse::from(q);
-    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::ETAG, body.etag.clone())).json(body))
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, body.etag.clone()))
+        .json(body))
 }
 
 #[utoipa::path(post, path = "/api/v1/quotas", tag = "quotas", request_body = CreateQuota,
     responses((status = 201, body = QuotaResponse), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn create_quota(pool: web::Data<DbPool>, user: AuthUser, Json(b): Json<CreateQuota>) -> AppResult<HttpResponse> {
+pub async fn create_quota(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    Json(b): Json<CreateQuota>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
+    validator::Validate::validate(&b)?;
     let actor = user.actor();
-    let input = QuotaInput { year: b.year, scope: b.scope, tiers: b.tiers, measure: b.measure, target: b.target, label_zh: b.label_zh, label_en: b.label_en };
+    let input = QuotaInput {
+        year: b.year,
+        scope: b.scope,
+        tiers: b.tiers,
+        measure: b.measure,
+        target: b.target,
+        label_zh: b.label_zh,
+        label_en: b.label_en,
+    };
     let q = db(&pool, move |c| svc::create(c, &actor, input)).await?;
     Ok(HttpResponse::Created().json(QuotaResponse::from(q)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/quotas/{id}", tag = "quotas", params(("id" = i32, Path), ("If-Match" = String, Header)), request_body = PatchQuota,
     responses((status = 200, body = QuotaResponse), (status = 404), (status = 412), (status = 428)), security(("bearer" = [])))]
-pub async fn update_quota(pool: web::Data<DbPool>, user: AuthUser, req: HttpRequest, id: web::Path<i32>, Json(b): Json<PatchQuota>) -> AppResult<HttpResponse> {
+pub async fn update_quota(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<i32>,
+    Json(b): Json<PatchQuota>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
+    validator::Validate::validate(&b)?;
     let etag = if_match(&req)?;
     let (id, actor) = (id.into_inner(), user.actor());
-    let q = db(&pool, move |c| svc::update(c, &actor, id, &etag, b.target, b.label_zh, b.label_en)).await?;
+    let q = db(&pool, move |c| {
+        svc::update(c, &actor, id, &etag, b.target, b.label_zh, b.label_en)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(QuotaResponse::from(q)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/quotas/{id}", tag = "quotas", params(("id" = i32, Path)),
     responses((status = 204), (status = 404)), security(("bearer" = [])))]
-pub async fn delete_quota(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn delete_quota(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let (id, actor) = (id.into_inner(), user.actor());
     db(&pool, move |c| svc::delete(c, &actor, id)).await?;
@@ -144,7 +193,11 @@ pub async fn delete_quota(pool: web::Data<DbPool>, user: AuthUser, id: web::Path
 /// The report date: given, else today within the year, else the year's last day.
 pub fn default_as_of(year: i32, given: Option<&str>) -> AppResult<chrono::NaiveDate> {
     if !(2000..=2100).contains(&year) {
-        return Err(AppError::field("year", "range", "year must be between 2000 and 2100"));
+        return Err(AppError::field(
+            "year",
+            "range",
+            "year must be between 2000 and 2100",
+        ));
     }
     match given {
         Some(s) => parse_date("as_of", s),
@@ -159,18 +212,36 @@ pub fn default_as_of(year: i32, given: Option<&str>) -> AppResult<chrono::NaiveD
 #[utoipa::path(get, path = "/api/v1/reports/rollup", tag = "quotas", params(RollupQuery),
     responses((status = 200, body = rollup::Rollup, description = "JSON; CSV or XLSX with format= or Accept: text/csv")),
     security(("bearer" = [])))]
-pub async fn rollup_report(pool: web::Data<DbPool>, user: AuthUser, req: HttpRequest, q: web::Query<RollupQuery>) -> AppResult<HttpResponse> {
+pub async fn rollup_report(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    req: HttpRequest,
+    q: web::Query<RollupQuery>,
+) -> AppResult<HttpResponse> {
     reader(&user)?;
     let q = q.into_inner();
-    let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now().date_naive()));
+    let year = q
+        .year
+        .unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now().date_naive()));
     let as_of = default_as_of(year, q.as_of.as_deref())?;
-    if let Some(by) = &q.by {
-        if by != "district" && by != "cluster" {
-            return Err(AppError::field("by", "enum", "district or cluster"));
-        }
+    if let Some(by) = &q.by
+        && by != "district"
+        && by != "cluster"
+    {
+        return Err(AppError::field("by", "enum", "district or cluster"));
     }
-    let accept_csv = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"));
-    let format = q.format.clone().unwrap_or_else(|| if accept_csv { "csv".into() } else { "json".into() });
+    let accept_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    let format = q.format.clone().unwrap_or_else(|| {
+        if accept_csv {
+            "csv".into()
+        } else {
+            "json".into()
+        }
+    });
     if !["json", "csv", "xlsx"].contains(&format.as_str()) {
         return Err(AppError::field("format", "enum", "json, csv or xlsx"));
     }
@@ -179,13 +250,20 @@ pub async fn rollup_report(pool: web::Data<DbPool>, user: AuthUser, req: HttpReq
     Ok(match format.as_str() {
         "csv" => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .insert_header(("Content-Disposition", format!("attachment; filename=\"{file}.csv\"")))
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"{file}.csv\""),
+            ))
             .body(report_files::to_csv(&r)),
         "xlsx" => {
-            let bytes = report_files::to_xlsx(&r).map_err(|e| AppError::Internal(anyhow::anyhow!("writing xlsx: {e}")))?;
+            let bytes = report_files::to_xlsx(&r)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("writing xlsx: {e}")))?;
             HttpResponse::Ok()
                 .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-                .insert_header(("Content-Disposition", format!("attachment; filename=\"{file}.xlsx\"")))
+                .insert_header((
+                    "Content-Disposition",
+                    format!("attachment; filename=\"{file}.xlsx\""),
+                ))
                 .body(bytes)
         }
         _ => HttpResponse::Ok().json(r),
@@ -195,21 +273,42 @@ pub async fn rollup_report(pool: web::Data<DbPool>, user: AuthUser, req: HttpReq
 #[utoipa::path(post, path = "/api/v1/certifications/import", tag = "certifications", request_body = ImportCertifications,
     responses((status = 201, description = "{imported: n}"), (status = 422, description = "every bad item, by index and field; nothing written")),
     security(("bearer" = [])))]
-pub async fn import_certifications(pool: web::Data<DbPool>, user: AuthUser, Json(b): Json<ImportCertifications>) -> AppResult<HttpResponse> {
+pub async fn import_certifications(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    Json(b): Json<ImportCertifications>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     if b.items.is_empty() {
         return Err(AppError::field("items", "required", "at least one item"));
     }
     if b.items.len() > 5000 {
-        return Err(AppError::field("items", "too_many", "at most 5000 items per request; use `ladder import certifications` for more"));
+        return Err(AppError::field(
+            "items",
+            "too_many",
+            "at most 5000 items per request; use `ladder import certifications` for more",
+        ));
     }
     let actor = user.actor();
     // Items are numbered from 0 in errors (`items[3].number`).
-    let items: Vec<(u64, CertificationItem)> = b.items.into_iter().enumerate().map(|(i, it)| (i as u64, it)).collect();
+    let items: Vec<(u64, CertificationItem)> = b
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, it)| (i as u64, it))
+        .collect();
     let n = db(&pool, move |c| {
         import::certifications(c, &actor, &items, false).map_err(|e| match e {
             import::ImportError::Rows(rows) => AppError::Validation(
-                rows.into_iter().map(|r| crate::error::FieldError::new(format!("items[{}].{}", r.line, r.field), "invalid", r.message)).collect(),
+                rows.into_iter()
+                    .map(|r| {
+                        crate::error::FieldError::new(
+                            format!("items[{}].{}", r.line, r.field),
+                            "invalid",
+                            r.message,
+                        )
+                    })
+                    .collect(),
             ),
             import::ImportError::Other(e) => e,
         })
@@ -219,10 +318,19 @@ pub async fn import_certifications(pool: web::Data<DbPool>, user: AuthUser, Json
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/quotas").route(web::get().to(list_quotas)).route(web::post().to(create_quota)));
     cfg.service(
-        web::resource("/quotas/{id}").route(web::get().to(get_quota)).route(web::patch().to(update_quota)).route(web::delete().to(delete_quota)),
+        web::resource("/quotas")
+            .route(web::get().to(list_quotas))
+            .route(web::post().to(create_quota)),
+    );
+    cfg.service(
+        web::resource("/quotas/{id}")
+            .route(web::get().to(get_quota))
+            .route(web::patch().to(update_quota))
+            .route(web::delete().to(delete_quota)),
     );
     cfg.service(web::resource("/reports/rollup").route(web::get().to(rollup_report)));
-    cfg.service(web::resource("/certifications/import").route(web::post().to(import_certifications)));
+    cfg.service(
+        web::resource("/certifications/import").route(web::post().to(import_certifications)),
+    );
 }

@@ -70,14 +70,22 @@ impl From<rows::Tier> for TierView {
 }
 
 fn number(s: Option<String>) -> Option<serde_json::Value> {
-    s.and_then(|s| s.parse::<rust_decimal::Decimal>().ok()).map(crate::services::facts::decimal_json)
+    s.and_then(|s| s.parse::<rust_decimal::Decimal>().ok())
+        .map(crate::services::facts::decimal_json)
 }
 
 #[utoipa::path(get, path = "/api/v1/districts", tag = "reference", responses((status = 200, body = Vec<DistrictView>)), security(("bearer" = [])))]
 pub async fn list_districts(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db(&pool, |c| Ok(rows::all_districts(c)?)).await?;
-    let items: Vec<DistrictView> =
-        rows.into_iter().map(|d| DistrictView { code: d.code, name_zh: d.name_zh, name_en: d.name_en, kind: d.kind }).collect();
+    let items: Vec<DistrictView> = rows
+        .into_iter()
+        .map(|d| DistrictView {
+            code: d.code,
+            name_zh: d.name_zh,
+            name_en: d.name_en,
+            kind: d.kind,
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -86,7 +94,12 @@ pub async fn list_clusters(pool: web::Data<DbPool>, _user: AuthUser) -> AppResul
     let rows = db(&pool, |c| Ok(rows::all_clusters(c)?)).await?;
     let items: Vec<ClusterView> = rows
         .into_iter()
-        .map(|c| ClusterView { code: c.code, name_zh: c.name_zh, name_en: c.name_en, confirmed: c.confirmed })
+        .map(|c| ClusterView {
+            code: c.code,
+            name_zh: c.name_zh,
+            name_en: c.name_en,
+            confirmed: c.confirmed,
+        })
         .collect();
     Ok(HttpResponse::Ok().json(items))
 }

@@ -35,7 +35,11 @@ impl RuleSetResponse {
     fn from_row(r: RuleSetRow, with_document: bool) -> Self {
         RuleSetResponse {
             etag: svc::etag(&r),
-            document: if with_document { serde_json::from_str(&r.document).ok() } else { None },
+            document: if with_document {
+                serde_json::from_str(&r.document).ok()
+            } else {
+                None
+            },
             id: r.id,
             tier: r.tier,
             version: r.version,
@@ -76,25 +80,54 @@ pub struct CaseRun {
 
 fn respond(status: actix_web::http::StatusCode, r: RuleSetRow) -> HttpResponse {
     let body = RuleSetResponse::from_row(r, true);
-    HttpResponse::build(status).insert_header((actix_web::http::header::ETAG, body.etag.clone())).json(body)
+    HttpResponse::build(status)
+        .insert_header((actix_web::http::header::ETAG, body.etag.clone()))
+        .json(body)
 }
 
 #[utoipa::path(get, path = "/api/v1/rulesets", tag = "rulesets", params(ListQuery),
     responses((status = 200, body = RuleSetList)), security(("bearer" = [])))]
-pub async fn list_rulesets(pool: web::Data<DbPool>, _user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_rulesets(
+    pool: web::Data<DbPool>,
+    _user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     if let Some(s) = &q.status
-        && !["draft", "published", "retired"].contains(&s.as_str()) {
-            return Err(AppError::field("status", "enum", "one of draft, published, retired"));
-        }
-    let rows = db(&pool, move |c| Ok(rows::list(c, q.tier.as_deref(), q.status.as_deref(), page.after, page.fetch())?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |r| r.id, |r| RuleSetResponse::from_row(r, false))))
+        && !["draft", "published", "retired"].contains(&s.as_str())
+    {
+        return Err(AppError::field(
+            "status",
+            "enum",
+            "one of draft, published, retired",
+        ));
+    }
+    let rows = db(&pool, move |c| {
+        Ok(rows::list(
+            c,
+            q.tier.as_deref(),
+            q.status.as_deref(),
+            page.after,
+            page.fetch(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |r| r.id,
+        |r| RuleSetResponse::from_row(r, false),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/rulesets/{id}", tag = "rulesets", params(("id" = i32, Path)),
     responses((status = 200, body = RuleSetResponse), (status = 404)), security(("bearer" = [])))]
-pub async fn get_ruleset(pool: web::Data<DbPool>, _user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_ruleset(
+    pool: web::Data<DbPool>,
+    _user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let r = db(&pool, move |c| rows::find(c, id)?.ok_or(AppError::NotFound)).await?;
     Ok(respond(actix_web::http::StatusCode::OK, r))
@@ -102,10 +135,18 @@ pub async fn get_ruleset(pool: web::Data<DbPool>, _user: AuthUser, id: web::Path
 
 #[utoipa::path(post, path = "/api/v1/rulesets", tag = "rulesets", request_body(content = Object, description = "a rule-set document (see README: rule-set format)"),
     responses((status = 201, body = RuleSetResponse), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn create_ruleset(pool: web::Data<DbPool>, user: AuthUser, Json(doc): Json<serde_json::Value>) -> AppResult<HttpResponse> {
+pub async fn create_ruleset(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    Json(doc): Json<serde_json::Value>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     if !doc.is_object() {
-        return Err(AppError::field("$", "type", "a rule-set document is a JSON object"));
+        return Err(AppError::field(
+            "$",
+            "type",
+            "a rule-set document is a JSON object",
+        ));
     }
     let actor = user.actor();
     let r = db(&pool, move |c| svc::create_draft(c, &actor, &doc)).await?;
@@ -115,17 +156,30 @@ pub async fn create_ruleset(pool: web::Data<DbPool>, user: AuthUser, Json(doc): 
 #[utoipa::path(put, path = "/api/v1/rulesets/{id}", tag = "rulesets", params(("id" = i32, Path), ("If-Match" = String, Header)),
     request_body(content = Object, description = "the whole new document"),
     responses((status = 200, body = RuleSetResponse), (status = 409, description = "not a draft"), (status = 412), (status = 428)), security(("bearer" = [])))]
-pub async fn update_ruleset(pool: web::Data<DbPool>, user: AuthUser, req: HttpRequest, id: web::Path<i32>, Json(doc): Json<serde_json::Value>) -> AppResult<HttpResponse> {
+pub async fn update_ruleset(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    req: HttpRequest,
+    id: web::Path<i32>,
+    Json(doc): Json<serde_json::Value>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let etag = if_match(&req)?;
     let (id, actor) = (id.into_inner(), user.actor());
-    let r = db(&pool, move |c| svc::update_draft(c, &actor, id, &etag, &doc)).await?;
+    let r = db(&pool, move |c| {
+        svc::update_draft(c, &actor, id, &etag, &doc)
+    })
+    .await?;
     Ok(respond(actix_web::http::StatusCode::OK, r))
 }
 
 #[utoipa::path(post, path = "/api/v1/rulesets/{id}/publish", tag = "rulesets", params(("id" = i32, Path)),
     responses((status = 200, body = RuleSetResponse), (status = 409), (status = 422, description = "each problem with its JSON path")), security(("bearer" = [])))]
-pub async fn publish_ruleset(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn publish_ruleset(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let (id, actor) = (id.into_inner(), user.actor());
     let r = db(&pool, move |c| svc::publish(c, &actor, id)).await?;
@@ -134,7 +188,11 @@ pub async fn publish_ruleset(pool: web::Data<DbPool>, user: AuthUser, id: web::P
 
 #[utoipa::path(post, path = "/api/v1/rulesets/{id}/retire", tag = "rulesets", params(("id" = i32, Path)),
     responses((status = 200, body = RuleSetResponse), (status = 409)), security(("bearer" = [])))]
-pub async fn retire_ruleset(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn retire_ruleset(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let (id, actor) = (id.into_inner(), user.actor());
     let r = db(&pool, move |c| svc::retire(c, &actor, id)).await?;
@@ -143,13 +201,23 @@ pub async fn retire_ruleset(pool: web::Data<DbPool>, user: AuthUser, id: web::Pa
 
 #[utoipa::path(post, path = "/api/v1/rulesets/{id}/test", tag = "rulesets", params(("id" = i32, Path)), request_body = CaseRun,
     responses((status = 200, description = "each case's verdict"), (status = 422, description = "the rule set does not compile")), security(("bearer" = [])))]
-pub async fn test_ruleset(pool: web::Data<DbPool>, cache: web::Data<RuleCache>, user: AuthUser, id: web::Path<i32>, Json(body): Json<CaseRun>) -> AppResult<HttpResponse> {
+pub async fn test_ruleset(
+    pool: web::Data<DbPool>,
+    cache: web::Data<RuleCache>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    Json(body): Json<CaseRun>,
+) -> AppResult<HttpResponse> {
     user.require(&[Role::Admin])?;
     let id = id.into_inner();
     let row = db(&pool, move |c| rows::find(c, id)?.ok_or(AppError::NotFound)).await?;
     let rs = cache.get(&row)?;
     let cases = match body.cases {
-        Some(c) => c.into_iter().enumerate().map(|(i, c)| (format!("cases[{i}]"), c)).collect(),
+        Some(c) => c
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (format!("cases[{i}]"), c))
+            .collect(),
         None => crate::engine::cases::shipped_for_tier(&row.tier),
     };
     let report = crate::engine::cases::run_all(&rs, &cases);
@@ -157,8 +225,16 @@ pub async fn test_ruleset(pool: web::Data<DbPool>, cache: web::Data<RuleCache>, 
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/rulesets").route(web::get().to(list_rulesets)).route(web::post().to(create_ruleset)));
-    cfg.service(web::resource("/rulesets/{id}").route(web::get().to(get_ruleset)).route(web::put().to(update_ruleset)));
+    cfg.service(
+        web::resource("/rulesets")
+            .route(web::get().to(list_rulesets))
+            .route(web::post().to(create_ruleset)),
+    );
+    cfg.service(
+        web::resource("/rulesets/{id}")
+            .route(web::get().to(get_ruleset))
+            .route(web::put().to(update_ruleset)),
+    );
     cfg.service(web::resource("/rulesets/{id}/publish").route(web::post().to(publish_ruleset)));
     cfg.service(web::resource("/rulesets/{id}/retire").route(web::post().to(retire_ruleset)));
     cfg.service(web::resource("/rulesets/{id}/test").route(web::post().to(test_ruleset)));

@@ -7,7 +7,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use std::time::Instant;
 
 /// Request counters and latency histograms, one registry per application.
@@ -22,32 +24,54 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Metrics> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("ladder_http_requests_total", "HTTP requests by method, route and status"),
+            Opts::new(
+                "ladder_http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("ladder_http_request_duration_seconds", "HTTP request latency by method and route")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            HistogramOpts::new(
+                "ladder_http_request_duration_seconds",
+                "HTTP request latency by method and route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
             &["method", "route"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Metrics { registry, requests, latency })
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+        })
     }
 }
 
 /// Middleware: counts every request under its route pattern (not the raw path, so ids do
 /// not explode the label set).
-pub async fn track(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.call(req).await?;
     if let Some(m) = metrics {
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
         let status = res.status().as_u16().to_string();
-        m.requests.with_label_values(&[&method, &route, &status]).inc();
-        m.latency.with_label_values(&[&method, &route]).observe(start.elapsed().as_secs_f64());
+        m.requests
+            .with_label_values(&[&method, &route, &status])
+            .inc();
+        m.latency
+            .with_label_values(&[&method, &route])
+            .observe(start.elapsed().as_secs_f64());
     }
     Ok(res)
 }
@@ -64,7 +88,9 @@ pub async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
         Err(e) => {
             let p = crate::error::AppError::Unavailable.problem();
             tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable().content_type("application/problem+json").json(p)
+            HttpResponse::ServiceUnavailable()
+                .content_type("application/problem+json")
+                .json(p)
         }
     }
 }
@@ -73,5 +99,7 @@ pub async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
 pub async fn metrics(m: web::Data<Metrics>) -> HttpResponse {
     let mut buf = Vec::new();
     let _ = TextEncoder::new().encode(&m.registry.gather(), &mut buf);
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(buf)
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(buf)
 }

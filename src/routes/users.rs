@@ -47,9 +47,10 @@ pub struct UserList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
+    #[validate(length(min = 1, max = 100, message = "1–100 characters"))]
     pub name: String,
     pub role: Role,
     pub enterprise_id: Option<i32>,
@@ -81,29 +82,63 @@ fn admin(user: &AuthUser) -> AppResult<()> {
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 409), (status = 422)), security(("bearer" = [])))]
-pub async fn create_user(pool: web::Data<DbPool>, hashing: web::Data<Hashing>, user: AuthUser, Json(body): Json<CreateUser>) -> AppResult<HttpResponse> {
+pub async fn create_user(
+    pool: web::Data<DbPool>,
+    hashing: web::Data<Hashing>,
+    user: AuthUser,
+    Json(body): Json<CreateUser>,
+) -> AppResult<HttpResponse> {
     admin(&user)?;
-    let (u, p, r, e) = (body.username.clone(), body.password.clone(), body.role, body.enterprise_id);
+    let (u, p, r, e) = (
+        body.username.clone(),
+        body.password.clone(),
+        body.role,
+        body.enterprise_id,
+    );
     let name = db(&pool, move |c| svc::check_new_user(c, &u, &p, r, e)).await?;
     let hash = hashing.hash(body.password).await?;
     let actor = user.actor();
-    let created = db(&pool, move |c| svc::create_user(c, &actor, &name, &hash, body.role, body.enterprise_id)).await?;
+    let created = db(&pool, move |c| {
+        svc::create_user(c, &actor, &name, &hash, body.role, body.enterprise_id)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(UserView::from(&created)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery),
     responses((status = 200, body = UserList)), security(("bearer" = [])))]
-pub async fn list_users(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_users(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     admin(&user)?;
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
     let role = q.role;
-    let rows = db(&pool, move |c| Ok(rows::list(c, page.after, page.fetch(), role.map(|r| r.as_str()))?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |u| u.id, |u| UserView::from(&u))))
+    let rows = db(&pool, move |c| {
+        Ok(rows::list(
+            c,
+            page.after,
+            page.fetch(),
+            role.map(|r| r.as_str()),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |u| u.id,
+        |u| UserView::from(&u),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)),
     responses((status = 200, body = UserView), (status = 404)), security(("bearer" = [])))]
-pub async fn get_user(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get_user(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     admin(&user)?;
     let id = id.into_inner();
     let u = db(&pool, move |c| rows::find(c, id)?.ok_or(AppError::NotFound)).await?;
@@ -129,56 +164,123 @@ pub async fn update_user(
         None => None,
     };
     let actor = user.actor();
-    let u = db(&pool, move |c| svc::update_user(c, &actor, id, body.role, body.disabled, hash, body.enterprise_id)).await?;
+    let u = db(&pool, move |c| {
+        svc::update_user(
+            c,
+            &actor,
+            id,
+            body.role,
+            body.disabled,
+            hash,
+            body.enterprise_id,
+        )
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "users", request_body = CreateClient,
     responses((status = 201, body = CreatedClient), (status = 422)), security(("bearer" = [])))]
-pub async fn create_client(pool: web::Data<DbPool>, hashing: web::Data<Hashing>, user: AuthUser, Json(body): Json<CreateClient>) -> AppResult<HttpResponse> {
+pub async fn create_client(
+    pool: web::Data<DbPool>,
+    hashing: web::Data<Hashing>,
+    user: AuthUser,
+    Json(body): Json<CreateClient>,
+) -> AppResult<HttpResponse> {
     admin(&user)?;
+    validator::Validate::validate(&body)?;
     let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::field("name", "length", "1–100 characters"));
-    }
     match (body.role, body.enterprise_id) {
-        (Role::Enterprise, None) => return Err(AppError::field("enterprise_id", "required", "an enterprise client needs enterprise_id")),
+        (Role::Enterprise, None) => {
+            return Err(AppError::field(
+                "enterprise_id",
+                "required",
+                "an enterprise client needs enterprise_id",
+            ));
+        }
         (r, Some(_)) if r != Role::Enterprise => {
-            return Err(AppError::field("enterprise_id", "not_allowed", "only enterprise clients belong to an enterprise"));
+            return Err(AppError::field(
+                "enterprise_id",
+                "not_allowed",
+                "only enterprise clients belong to an enterprise",
+            ));
         }
         _ => {}
     }
     if let Some(eid) = body.enterprise_id {
-        db(&pool, move |c| crate::models::enterprise::find(c, eid)?.map(|_| ()).ok_or_else(|| AppError::field("enterprise_id", "not_found", "no such enterprise"))).await?;
+        db(&pool, move |c| {
+            crate::models::enterprise::find(c, eid)?
+                .map(|_| ())
+                .ok_or_else(|| AppError::field("enterprise_id", "not_found", "no such enterprise"))
+        })
+        .await?;
     }
     let secret = crate::services::auth::random_token();
     let hash = hashing.hash(secret.clone()).await?;
     let actor = user.actor();
-    let c = db(&pool, move |c| svc::create_client(c, &actor, &name, body.role, body.enterprise_id, &hash)).await?;
-    Ok(HttpResponse::Created().json(CreatedClient { client: ClientView::from(&c), client_secret: secret }))
+    let c = db(&pool, move |c| {
+        svc::create_client(c, &actor, &name, body.role, body.enterprise_id, &hash)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(CreatedClient {
+        client: ClientView::from(&c),
+        client_secret: secret,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/clients", tag = "users", params(ListQuery),
     responses((status = 200, body = ClientList)), security(("bearer" = [])))]
-pub async fn list_clients(pool: web::Data<DbPool>, user: AuthUser, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list_clients(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     admin(&user)?;
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let rows = db(&pool, move |c| Ok(rows::list_clients(c, page.after, page.fetch())?)).await?;
-    Ok(HttpResponse::Ok().json(Paged::from_rows(rows, page, |c| c.id, |c| ClientView::from(&c))))
+    let rows = db(&pool, move |c| {
+        Ok(rows::list_clients(c, page.after, page.fetch())?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Paged::from_rows(
+        rows,
+        page,
+        |c| c.id,
+        |c| ClientView::from(&c),
+    )))
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "users", params(("id" = i32, Path)), request_body = UpdateClient,
     responses((status = 200, body = ClientView), (status = 404)), security(("bearer" = [])))]
-pub async fn update_client(pool: web::Data<DbPool>, user: AuthUser, id: web::Path<i32>, Json(body): Json<UpdateClient>) -> AppResult<HttpResponse> {
+pub async fn update_client(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    Json(body): Json<UpdateClient>,
+) -> AppResult<HttpResponse> {
     admin(&user)?;
     let (id, actor) = (id.into_inner(), user.actor());
-    let c = db(&pool, move |c| svc::set_client_disabled(c, &actor, id, body.disabled)).await?;
+    let c = db(&pool, move |c| {
+        svc::set_client_disabled(c, &actor, id, body.disabled)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&c)))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/users").route(web::post().to(create_user)).route(web::get().to(list_users)));
-    cfg.service(web::resource("/users/{id}").route(web::get().to(get_user)).route(web::patch().to(update_user)));
-    cfg.service(web::resource("/clients").route(web::post().to(create_client)).route(web::get().to(list_clients)));
+    cfg.service(
+        web::resource("/users")
+            .route(web::post().to(create_user))
+            .route(web::get().to(list_users)),
+    );
+    cfg.service(
+        web::resource("/users/{id}")
+            .route(web::get().to(get_user))
+            .route(web::patch().to(update_user)),
+    );
+    cfg.service(
+        web::resource("/clients")
+            .route(web::post().to(create_client))
+            .route(web::get().to(list_clients)),
+    );
     cfg.service(web::resource("/clients/{id}").route(web::patch().to(update_client)));
 }

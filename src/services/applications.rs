@@ -8,7 +8,9 @@
 use crate::db::{DbConnection, write_tx};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::models::application::{self as rows, Application, Event, Filter, NewApplication, NewEvent, Tie};
+use crate::models::application::{
+    self as rows, Application, Event, Filter, NewApplication, NewEvent, Tie,
+};
 use crate::models::certification::Certification;
 use crate::models::now;
 use crate::models::{enterprise, reference, ruleset as rs_rows, user as users};
@@ -23,7 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A 409 naming the state the application is in.
 pub fn wrong_state(app_id: i32, state: &str, action: &str) -> AppError {
-    AppError::Conflict(format!("application {app_id} is {state}: it cannot be {action} in that state"))
+    AppError::Conflict(format!(
+        "application {app_id} is {state}: it cannot be {action} in that state"
+    ))
 }
 
 /// After a guarded update touched nothing: someone else moved the application first.
@@ -35,8 +39,25 @@ fn lost_race(conn: &mut DbConnection, id: i32, action: &str) -> AppError {
     }
 }
 
-fn event(conn: &mut DbConnection, id: i32, from: Option<&str>, to: &str, actor: &str, comment: Option<&str>) -> AppResult<()> {
-    rows::insert_event(conn, &NewEvent { application_id: id, from_state: from, to_state: to, actor, comment, at: now() })?;
+fn event(
+    conn: &mut DbConnection,
+    id: i32,
+    from: Option<&str>,
+    to: &str,
+    actor: &str,
+    comment: Option<&str>,
+) -> AppResult<()> {
+    rows::insert_event(
+        conn,
+        &NewEvent {
+            application_id: id,
+            from_state: from,
+            to_state: to,
+            actor,
+            comment,
+            at: now(),
+        },
+    )?;
     Ok(())
 }
 
@@ -63,7 +84,11 @@ pub struct Detail {
 pub fn detail(conn: &mut DbConnection, app: Application) -> AppResult<Detail> {
     let history = rows::events(conn, app.id)?;
     let certification = crate::models::certification::for_application(conn, app.id)?;
-    Ok(Detail { app, history, certification })
+    Ok(Detail {
+        app,
+        history,
+        certification,
+    })
 }
 
 /// The input of `POST /applications`.
@@ -78,37 +103,60 @@ pub struct NewInput {
 /// Creates a draft for the caller's enterprise (or any, for an admin). One open application
 /// per enterprise, tier and year (the database enforces it). A renewal needs a current title
 /// of the tier expiring within a year; a first application needs no title in force.
-pub fn create(conn: &mut DbConnection, caller: &Caller, input: &NewInput) -> AppResult<Application> {
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: &NewInput,
+) -> AppResult<Application> {
     if !caller.can_see_enterprise(input.enterprise_id) {
         return Err(AppError::NotFound);
     }
     if !caller.can_edit_enterprise(input.enterprise_id) {
-        return Err(AppError::Forbidden(format!("role {} may not apply for an enterprise", caller.role)));
+        return Err(AppError::Forbidden(format!(
+            "role {} may not apply for an enterprise",
+            caller.role
+        )));
     }
     let day = certifications::today();
     write_tx(conn, |conn| {
         let mut errors = Vec::new();
         if enterprise::find(conn, input.enterprise_id)?.is_none() {
-            errors.push(FieldError::new("enterprise_id", "not_found", "no such enterprise"));
+            errors.push(FieldError::new(
+                "enterprise_id",
+                "not_found",
+                "no such enterprise",
+            ));
         }
         if reference::tier(conn, &input.tier)?.is_none() {
-            errors.push(FieldError::new("tier", "unknown_tier", format!("{:?} is not a tier (GET /api/v1/tiers)", input.tier)));
+            errors.push(FieldError::new(
+                "tier",
+                "unknown_tier",
+                format!("{:?} is not a tier (GET /api/v1/tiers)", input.tier),
+            ));
         }
         if !(2000..=day.year() + 1).contains(&input.year) {
-            errors.push(FieldError::new("year", "range", format!("year must be between 2000 and {}", day.year() + 1)));
+            errors.push(FieldError::new(
+                "year",
+                "range",
+                format!("year must be between 2000 and {}", day.year() + 1),
+            ));
         }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
         if input.renewal {
-            if certifications::renewal_basis(conn, input.enterprise_id, &input.tier, day)?.is_none() {
+            if certifications::renewal_basis(conn, input.enterprise_id, &input.tier, day)?.is_none()
+            {
                 return Err(AppError::field(
                     "renewal",
                     "no_title_to_renew",
                     "a renewal (复核) needs a current certification of this tier that expires within the next year",
                 ));
             }
-        } else if let Some(held) = crate::models::certification::current(conn, input.enterprise_id, &input.tier)?.filter(|c| c.active_on(day)) {
+        } else if let Some(held) =
+            crate::models::certification::current(conn, input.enterprise_id, &input.tier)?
+                .filter(|c| c.active_on(day))
+        {
             return Err(AppError::Conflict(format!(
                 "the enterprise already holds certification {} of tier {} valid to {}; apply with renewal: true when it expires within a year",
                 held.number, held.tier, held.valid_to
@@ -131,12 +179,26 @@ pub fn create(conn: &mut DbConnection, caller: &Caller, input: &NewInput) -> App
         )?;
         event(conn, id, None, rows::DRAFT, &actor, None)?;
         let app = reload(conn, id)?;
-        audit::record::<(), _>(conn, &actor, "application.create", "application", id, None, Some(&app))?;
+        audit::record::<(), _>(
+            conn,
+            &actor,
+            "application.create",
+            "application",
+            id,
+            None,
+            Some(&app),
+        )?;
         Ok(app)
     })
 }
 
-pub fn list(conn: &mut DbConnection, caller: &Caller, mut filter: Filter, after: i32, limit: i64) -> AppResult<Vec<Application>> {
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    mut filter: Filter,
+    after: i32,
+    limit: i64,
+) -> AppResult<Vec<Application>> {
     if !caller.role.reads_all() {
         filter.only_enterprise = Some(caller.enterprise_id.unwrap_or(-1));
     }
@@ -147,14 +209,21 @@ fn require_owner(caller: &Caller, app: &Application) -> AppResult<()> {
     if caller.can_edit_enterprise(app.enterprise_id) {
         Ok(())
     } else {
-        Err(AppError::Forbidden("only the enterprise itself (or an admin) may do this".into()))
+        Err(AppError::Forbidden(
+            "only the enterprise itself (or an admin) may do this".into(),
+        ))
     }
 }
 
 /// Grades the application as of `day` and builds the record kept with it forever: the full
 /// result, the facts and holdings it used, and the rule set. No rule set in force is not an
 /// error here: the application is submitted ungraded (`not_graded`) and reviewers decide.
-fn prescreen(conn: &mut DbConnection, cache: &RuleCache, app: &Application, day: NaiveDate) -> AppResult<(Value, String, Option<i32>)> {
+fn prescreen(
+    conn: &mut DbConnection,
+    cache: &RuleCache,
+    app: &Application,
+    day: NaiveDate,
+) -> AppResult<(Value, String, Option<i32>)> {
     let holds = rs_rows::holds(conn, app.enterprise_id, day)?;
     if rs_rows::in_force(conn, &app.tier, day)?.is_none() {
         let record = json!({
@@ -164,7 +233,15 @@ fn prescreen(conn: &mut DbConnection, cache: &RuleCache, app: &Application, day:
         });
         return Ok((record, "not_graded".into(), None));
     }
-    let (graded, facts) = evals::evaluate(conn, cache, &app.tier, day, Subject::Enterprise(app.enterprise_id), None, app.renewal)?;
+    let (graded, facts) = evals::evaluate(
+        conn,
+        cache,
+        &app.tier,
+        day,
+        Subject::Enterprise(app.enterprise_id),
+        None,
+        app.renewal,
+    )?;
     let r = &graded.ruleset;
     let record = json!({
         "as_of": day, "renewal": app.renewal, "outcome": graded.outcome,
@@ -175,7 +252,12 @@ fn prescreen(conn: &mut DbConnection, cache: &RuleCache, app: &Application, day:
 }
 
 /// `draft | returned → submitted`, with the pre-screen graded under the rule set in force today.
-pub fn submit(conn: &mut DbConnection, cache: &RuleCache, caller: &Caller, id: i32) -> AppResult<Application> {
+pub fn submit(
+    conn: &mut DbConnection,
+    cache: &RuleCache,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<Application> {
     write_tx(conn, |conn| {
         let before = get_visible(conn, caller, id)?;
         require_owner(caller, &before)?;
@@ -185,13 +267,37 @@ pub fn submit(conn: &mut DbConnection, cache: &RuleCache, caller: &Caller, id: i
         let day = certifications::today();
         let (record, outcome, ruleset_id) = prescreen(conn, cache, &before, day)?;
         let at = now();
-        if rows::mark_submitted(conn, id, &before.state, at, &record.to_string(), &outcome, ruleset_id)? == 0 {
+        if rows::mark_submitted(
+            conn,
+            id,
+            &before.state,
+            at,
+            &record.to_string(),
+            &outcome,
+            ruleset_id,
+        )? == 0
+        {
             return Err(lost_race(conn, id, "submitted"));
         }
         let actor = caller.actor();
-        event(conn, id, Some(&before.state), rows::SUBMITTED, &actor, Some(&format!("pre-screen: {outcome}")))?;
+        event(
+            conn,
+            id,
+            Some(&before.state),
+            rows::SUBMITTED,
+            &actor,
+            Some(&format!("pre-screen: {outcome}")),
+        )?;
         let after = reload(conn, id)?;
-        audit::record(conn, &actor, "application.submit", "application", id, Some(&before), Some(&after))?;
+        audit::record(
+            conn,
+            &actor,
+            "application.submit",
+            "application",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
@@ -210,14 +316,27 @@ pub fn withdraw(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<
         let actor = caller.actor();
         event(conn, id, Some(&before.state), rows::WITHDRAWN, &actor, None)?;
         let after = reload(conn, id)?;
-        audit::record(conn, &actor, "application.withdraw", "application", id, Some(&before), Some(&after))?;
+        audit::record(
+            conn,
+            &actor,
+            "application.withdraw",
+            "application",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
 
 /// `submitted | under_review → under_review` with this reviewer (admins). The reviewer must be
 /// an enabled account of role reviewer (422) not tied to the enterprise (403).
-pub fn assign(conn: &mut DbConnection, caller: &Caller, id: i32, reviewer_id: i32) -> AppResult<Application> {
+pub fn assign(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    reviewer_id: i32,
+) -> AppResult<Application> {
     caller.require(&[Role::Admin])?;
     write_tx(conn, |conn| {
         let before = get_visible(conn, caller, id)?;
@@ -227,7 +346,11 @@ pub fn assign(conn: &mut DbConnection, caller: &Caller, id: i32, reviewer_id: i3
         let reviewer = users::find(conn, reviewer_id)?
             .ok_or_else(|| AppError::field("reviewer_id", "not_found", "no such user"))?;
         if reviewer.role != Role::Reviewer.as_str() || reviewer.disabled {
-            return Err(AppError::field("reviewer_id", "not_a_reviewer", format!("user {reviewer_id} is not an enabled reviewer")));
+            return Err(AppError::field(
+                "reviewer_id",
+                "not_a_reviewer",
+                format!("user {reviewer_id} is not an enabled reviewer"),
+            ));
         }
         if rows::is_tied(conn, reviewer_id, before.enterprise_id)? {
             return Err(AppError::Forbidden(format!(
@@ -240,15 +363,32 @@ pub fn assign(conn: &mut DbConnection, caller: &Caller, id: i32, reviewer_id: i3
         }
         let actor = caller.actor();
         let note = format!("assigned to reviewer {reviewer_id} ({})", reviewer.username);
-        event(conn, id, Some(&before.state), rows::UNDER_REVIEW, &actor, Some(&note))?;
+        event(
+            conn,
+            id,
+            Some(&before.state),
+            rows::UNDER_REVIEW,
+            &actor,
+            Some(&note),
+        )?;
         let after = reload(conn, id)?;
-        audit::record(conn, &actor, "application.assign", "application", id, Some(&before), Some(&after))?;
+        audit::record(
+            conn,
+            &actor,
+            "application.assign",
+            "application",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Approve,
@@ -283,7 +423,11 @@ pub struct DecisionInput {
 
 /// The ids of the criteria the pre-screen left to a reviewer (`review: true`).
 pub fn review_criteria(app: &Application) -> BTreeSet<String> {
-    let record: Value = app.prescreen.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);
+    let record: Value = app
+        .prescreen
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or(Value::Null);
     record["result"]["criteria"]
         .as_array()
         .map(|cs| {
@@ -301,10 +445,18 @@ fn check_decision(app: &Application, input: &DecisionInput) -> AppResult<()> {
     let mut errors = Vec::new();
     let comment = input.comment.trim();
     if comment.is_empty() || comment.chars().count() > 4000 {
-        errors.push(FieldError::new("comment", "length", "a comment of 1–4000 characters is required"));
+        errors.push(FieldError::new(
+            "comment",
+            "length",
+            "a comment of 1–4000 characters is required",
+        ));
     }
     let wanted = review_criteria(app);
-    let given: BTreeSet<String> = input.review.as_ref().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+    let given: BTreeSet<String> = input
+        .review
+        .as_ref()
+        .map(|r| r.keys().cloned().collect())
+        .unwrap_or_default();
     for unknown in given.difference(&wanted) {
         errors.push(FieldError::new(
             format!("review.{unknown}"),
@@ -314,26 +466,43 @@ fn check_decision(app: &Application, input: &DecisionInput) -> AppResult<()> {
     }
     if input.decision == Decision::Approve {
         for missing in wanted.difference(&given) {
-            errors.push(FieldError::new(format!("review.{missing}"), "required", "an approval must judge every review criterion"));
+            errors.push(FieldError::new(
+                format!("review.{missing}"),
+                "required",
+                "an approval must judge every review criterion",
+            ));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 /// `under_review → approved | rejected | returned`, by the assigned reviewer only (403 for
 /// anyone else, and for a reviewer tied to the enterprise). Approval issues the certification
 /// in the same transaction.
-pub fn decide(conn: &mut DbConnection, caller: &Caller, id: i32, input: &DecisionInput) -> AppResult<Application> {
+pub fn decide(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    input: &DecisionInput,
+) -> AppResult<Application> {
     write_tx(conn, |conn| {
         let before = get_visible(conn, caller, id)?;
         if caller.role != Role::Reviewer || caller.kind != CallerKind::User {
-            return Err(AppError::Forbidden("only the assigned reviewer may decide".into()));
+            return Err(AppError::Forbidden(
+                "only the assigned reviewer may decide".into(),
+            ));
         }
         if before.state != rows::UNDER_REVIEW {
             return Err(wrong_state(id, &before.state, "decided"));
         }
         if before.reviewer_id != Some(caller.id) {
-            return Err(AppError::Forbidden("only the assigned reviewer may decide".into()));
+            return Err(AppError::Forbidden(
+                "only the assigned reviewer may decide".into(),
+            ));
         }
         if rows::is_tied(conn, caller.id, before.enterprise_id)? {
             return Err(AppError::Forbidden(format!(
@@ -342,17 +511,45 @@ pub fn decide(conn: &mut DbConnection, caller: &Caller, id: i32, input: &Decisio
             )));
         }
         check_decision(&before, input)?;
-        let review = input.review.as_ref().map(|r| serde_json::to_string(r).unwrap_or_default());
+        let review = input
+            .review
+            .as_ref()
+            .map(|r| serde_json::to_string(r).unwrap_or_default());
         let to = input.decision.target();
         let at = now();
         let comment = input.comment.trim();
-        if rows::decide(conn, id, caller.id, to, input.decision.as_str(), comment, review.as_deref(), at)? == 0 {
+        if rows::decide(
+            conn,
+            id,
+            caller.id,
+            to,
+            input.decision.as_str(),
+            comment,
+            review.as_deref(),
+            at,
+        )? == 0
+        {
             return Err(lost_race(conn, id, "decided"));
         }
         let actor = caller.actor();
-        event(conn, id, Some(rows::UNDER_REVIEW), to, &actor, Some(comment))?;
+        event(
+            conn,
+            id,
+            Some(rows::UNDER_REVIEW),
+            to,
+            &actor,
+            Some(comment),
+        )?;
         let after = reload(conn, id)?;
-        audit::record(conn, &actor, "application.decide", "application", id, Some(&before), Some(&after))?;
+        audit::record(
+            conn,
+            &actor,
+            "application.decide",
+            "application",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
         if input.decision == Decision::Approve {
             certifications::issue(conn, &actor, &after, certifications::today())?;
         }
@@ -361,9 +558,16 @@ pub fn decide(conn: &mut DbConnection, caller: &Caller, id: i32, input: &Decisio
 }
 
 /// The caller's applications under review, oldest first (reviewers only).
-pub fn queue(conn: &mut DbConnection, caller: &Caller, after: i32, limit: i64) -> AppResult<Vec<Application>> {
+pub fn queue(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    after: i32,
+    limit: i64,
+) -> AppResult<Vec<Application>> {
     if caller.role != Role::Reviewer {
-        return Err(AppError::Forbidden("the review queue is for reviewers".into()));
+        return Err(AppError::Forbidden(
+            "the review queue is for reviewers".into(),
+        ));
     }
     if caller.kind != CallerKind::User {
         return Ok(Vec::new());
@@ -374,17 +578,24 @@ pub fn queue(conn: &mut DbConnection, caller: &Caller, after: i32, limit: i64) -
 /// Who may read or declare a reviewer's ties: the reviewer, admins (and, to read, officials).
 /// Anyone else gets a 404, as for any object they may not see.
 fn tie_access(caller: &Caller, reviewer_id: i32, write: bool) -> AppResult<()> {
-    let is_self = caller.kind == CallerKind::User && caller.id == reviewer_id && caller.role == Role::Reviewer;
+    let is_self = caller.kind == CallerKind::User
+        && caller.id == reviewer_id
+        && caller.role == Role::Reviewer;
     match caller.role {
         Role::Admin => Ok(()),
         _ if is_self => Ok(()),
         Role::Official if !write => Ok(()),
-        Role::Official => Err(AppError::Forbidden("officials have read-only access".into())),
+        Role::Official => Err(AppError::Forbidden(
+            "officials have read-only access".into(),
+        )),
         _ => Err(AppError::NotFound),
     }
 }
 
-fn reviewer_user(conn: &mut DbConnection, reviewer_id: i32) -> AppResult<crate::models::user::User> {
+fn reviewer_user(
+    conn: &mut DbConnection,
+    reviewer_id: i32,
+) -> AppResult<crate::models::user::User> {
     let user = users::find(conn, reviewer_id)?.ok_or(AppError::NotFound)?;
     if user.role != Role::Reviewer.as_str() {
         return Err(AppError::NotFound);
@@ -393,7 +604,13 @@ fn reviewer_user(conn: &mut DbConnection, reviewer_id: i32) -> AppResult<crate::
 }
 
 /// Declares a conflict of interest between a reviewer and an enterprise.
-pub fn declare_tie(conn: &mut DbConnection, caller: &Caller, reviewer_id: i32, enterprise_id: i32, note: Option<&str>) -> AppResult<Tie> {
+pub fn declare_tie(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    reviewer_id: i32,
+    enterprise_id: i32,
+    note: Option<&str>,
+) -> AppResult<Tie> {
     tie_access(caller, reviewer_id, true)?;
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 1000) {
@@ -402,14 +619,33 @@ pub fn declare_tie(conn: &mut DbConnection, caller: &Caller, reviewer_id: i32, e
     write_tx(conn, |conn| {
         reviewer_user(conn, reviewer_id)?;
         if enterprise::find(conn, enterprise_id)?.is_none() {
-            return Err(AppError::field("enterprise_id", "not_found", "no such enterprise"));
+            return Err(AppError::field(
+                "enterprise_id",
+                "not_found",
+                "no such enterprise",
+            ));
         }
         if rows::is_tied(conn, reviewer_id, enterprise_id)? {
-            return Err(AppError::Conflict(format!("reviewer {reviewer_id} has already declared a tie to enterprise {enterprise_id}")));
+            return Err(AppError::Conflict(format!(
+                "reviewer {reviewer_id} has already declared a tie to enterprise {enterprise_id}"
+            )));
         }
-        let tie = Tie { reviewer_id, enterprise_id, note: note.map(str::to_string), declared_at: now() };
+        let tie = Tie {
+            reviewer_id,
+            enterprise_id,
+            note: note.map(str::to_string),
+            declared_at: now(),
+        };
         rows::insert_tie(conn, &tie)?;
-        audit::record::<(), _>(conn, &caller.actor(), "reviewer.tie", "reviewer", reviewer_id, None, Some(&tie))?;
+        audit::record::<(), _>(
+            conn,
+            &caller.actor(),
+            "reviewer.tie",
+            "reviewer",
+            reviewer_id,
+            None,
+            Some(&tie),
+        )?;
         Ok(tie)
     })
 }

@@ -28,7 +28,15 @@ impl Fields<'_> {
     fn hash(&self) -> String {
         let at = self.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
         let canonical = serde_json::json!([
-            "ladder-audit-v1", self.prev_hash, at, self.actor, self.action, self.entity, self.entity_id, self.before, self.after
+            "ladder-audit-v1",
+            self.prev_hash,
+            at,
+            self.actor,
+            self.action,
+            self.entity,
+            self.entity_id,
+            self.before,
+            self.after
         ]);
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
     }
@@ -71,7 +79,9 @@ pub fn record<B: Serialize, A: Serialize>(
     let after = after.map(|a| serde_json::to_string(a).unwrap_or_default());
     let entity_id = entity_id.to_string();
     lock_chain(conn)?;
-    let prev = rows::head(conn)?.map(|(_, h)| h).unwrap_or_else(|| GENESIS.to_string());
+    let prev = rows::head(conn)?
+        .map(|(_, h)| h)
+        .unwrap_or_else(|| GENESIS.to_string());
     let at = crate::models::now();
     let hash = Fields {
         prev_hash: &prev,
@@ -125,11 +135,21 @@ pub fn verify(conn: &mut DbConnection) -> diesel::QueryResult<Verification> {
         for e in &page {
             entries += 1;
             if e.prev_hash != prev {
-                return Ok(broken(entries, e.id, &prev, "prev_hash does not match the previous entry's hash"));
+                return Ok(broken(
+                    entries,
+                    e.id,
+                    &prev,
+                    "prev_hash does not match the previous entry's hash",
+                ));
             }
             let computed = hash_entry(e);
             if computed != e.hash {
-                return Ok(broken(entries, e.id, &prev, "entry content does not match its hash"));
+                return Ok(broken(
+                    entries,
+                    e.id,
+                    &prev,
+                    "entry content does not match its hash",
+                ));
             }
             prev = e.hash.clone();
             after = e.id;
@@ -137,16 +157,30 @@ pub fn verify(conn: &mut DbConnection) -> diesel::QueryResult<Verification> {
     }
     // A removed tail cannot be seen from inside the chain: compare with a head kept elsewhere
     // (`ladder audit head`).
-    Ok(Verification { ok: true, entries, head: prev, first_broken_id: None, reason: None })
+    Ok(Verification {
+        ok: true,
+        entries,
+        head: prev,
+        first_broken_id: None,
+        reason: None,
+    })
 }
 
 fn broken(entries: u64, id: i32, head: &str, reason: &str) -> Verification {
-    Verification { ok: false, entries, head: head.to_string(), first_broken_id: Some(id), reason: Some(reason.into()) }
+    Verification {
+        ok: false,
+        entries,
+        head: head.to_string(),
+        first_broken_id: Some(id),
+        reason: Some(reason.into()),
+    }
 }
 
 pub fn head(conn: &mut DbConnection) -> diesel::QueryResult<(i64, String)> {
     use diesel::prelude::*;
     let count: i64 = schema::audit_log::table.count().get_result(conn)?;
-    let head = rows::head(conn)?.map(|(_, h)| h).unwrap_or_else(|| GENESIS.to_string());
+    let head = rows::head(conn)?
+        .map(|(_, h)| h)
+        .unwrap_or_else(|| GENESIS.to_string());
     Ok((count, head))
 }

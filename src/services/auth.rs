@@ -4,9 +4,9 @@
 use crate::db::{DbConnection, write_tx};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::models::now;
 use crate::models::token::{self as tokens, LoginFailure, NewRefreshToken};
 use crate::models::user::{self as users, ApiClient, User};
-use crate::models::now;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -56,16 +56,25 @@ impl Caller {
 
     /// Whether this caller may change the enterprise and its facts.
     pub fn can_edit_enterprise(&self, enterprise_id: i32) -> bool {
-        self.role == Role::Admin || (self.role == Role::Enterprise && self.enterprise_id == Some(enterprise_id))
+        self.role == Role::Admin
+            || (self.role == Role::Enterprise && self.enterprise_id == Some(enterprise_id))
     }
 
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(AppError::Forbidden(format!("role {} may not do this", self.role))) }
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "role {} may not do this",
+                self.role
+            )))
+        }
     }
 }
 
 fn parse_role(s: &str) -> AppResult<Role> {
-    Role::parse(s).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role {s:?} in the database")))
+    Role::parse(s)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown role {s:?} in the database")))
 }
 
 /// Resolves a token subject to a live caller; a disabled or deleted account is a 401.
@@ -75,12 +84,28 @@ pub fn load_caller(conn: &mut DbConnection, sub: &str) -> AppResult<Caller> {
     let id: i32 = id.parse().map_err(|_| unauthorized())?;
     match kind {
         "u" => {
-            let u = users::find(conn, id)?.filter(|u| !u.disabled).ok_or_else(unauthorized)?;
-            Ok(Caller { kind: CallerKind::User, id, role: parse_role(&u.role)?, enterprise_id: u.enterprise_id, name: u.username })
+            let u = users::find(conn, id)?
+                .filter(|u| !u.disabled)
+                .ok_or_else(unauthorized)?;
+            Ok(Caller {
+                kind: CallerKind::User,
+                id,
+                role: parse_role(&u.role)?,
+                enterprise_id: u.enterprise_id,
+                name: u.username,
+            })
         }
         "c" => {
-            let c = users::find_client(conn, id)?.filter(|c| !c.disabled).ok_or_else(unauthorized)?;
-            Ok(Caller { kind: CallerKind::Client, id, role: parse_role(&c.role)?, enterprise_id: c.enterprise_id, name: c.client_id })
+            let c = users::find_client(conn, id)?
+                .filter(|c| !c.disabled)
+                .ok_or_else(unauthorized)?;
+            Ok(Caller {
+                kind: CallerKind::Client,
+                id,
+                role: parse_role(&c.role)?,
+                enterprise_id: c.enterprise_id,
+                name: c.client_id,
+            })
         }
         _ => Err(unauthorized()),
     }
@@ -107,7 +132,9 @@ pub fn jwt_secret(conn: &mut DbConnection) -> anyhow::Result<Vec<u8>> {
     rand::thread_rng().fill_bytes(&mut bytes);
     let generated = hex::encode(bytes);
     // Another process may have won the race: whatever is stored now is the secret.
-    let _ = write_tx(conn, |c| tokens::insert_setting(c, "jwt_secret", &generated));
+    let _ = write_tx(conn, |c| {
+        tokens::insert_setting(c, "jwt_secret", &generated)
+    });
     let stored = tokens::setting(conn, "jwt_secret")?.unwrap_or(generated);
     hex::decode(stored).map_err(|e| anyhow::anyhow!("stored jwt secret: {e}"))
 }
@@ -119,24 +146,37 @@ pub fn normalize_username(u: &str) -> String {
 /// Fails with 429 while the account is locked out.
 pub fn check_lockout(conn: &mut DbConnection, username: &str) -> AppResult<()> {
     if let Some(f) = tokens::failure(conn, username)?
-        && let Some(until) = f.locked_until {
-            let now = now();
-            if until > now {
-                let secs = (until - now).num_seconds().max(1) as u64;
-                return Err(AppError::TooManyRequests { retry_after_secs: secs });
-            }
+        && let Some(until) = f.locked_until
+    {
+        let now = now();
+        if until > now {
+            let secs = (until - now).num_seconds().max(1) as u64;
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: secs,
+            });
         }
+    }
     Ok(())
 }
 
 /// Counts a failed login; locks the account after `max` failures within the lockout window.
-pub fn record_failure(conn: &mut DbConnection, username: &str, max: i32, lockout: Duration) -> AppResult<()> {
+pub fn record_failure(
+    conn: &mut DbConnection,
+    username: &str,
+    max: i32,
+    lockout: Duration,
+) -> AppResult<()> {
     write_tx(conn, |conn| {
         let now = now();
         let window = chrono::Duration::from_std(lockout).unwrap_or(chrono::Duration::minutes(5));
         let existing = tokens::failure(conn, username)?;
         let exists = existing.is_some();
-        let mut row = existing.unwrap_or(LoginFailure { username: username.into(), failures: 0, window_start: now, locked_until: None });
+        let mut row = existing.unwrap_or(LoginFailure {
+            username: username.into(),
+            failures: 0,
+            window_start: now,
+            locked_until: None,
+        });
         if now - row.window_start > window || row.locked_until.is_some_and(|u| u <= now) {
             row.failures = 0;
             row.window_start = now;
@@ -152,27 +192,53 @@ pub fn record_failure(conn: &mut DbConnection, username: &str, max: i32, lockout
 }
 
 pub fn clear_failures(conn: &mut DbConnection, username: &str) -> AppResult<()> {
-    write_tx(conn, |c| tokens::clear_failures(c, username).map(|_| ()).map_err(AppError::from))
+    write_tx(conn, |c| {
+        tokens::clear_failures(c, username)
+            .map(|_| ())
+            .map_err(AppError::from)
+    })
 }
 
 /// Issues a new refresh token in a family (a new family at login).
-pub fn issue_refresh(conn: &mut DbConnection, user_id: i32, family: Option<&str>, ttl: Duration) -> AppResult<String> {
+pub fn issue_refresh(
+    conn: &mut DbConnection,
+    user_id: i32,
+    family: Option<&str>,
+    ttl: Duration,
+) -> AppResult<String> {
     let token = random_token();
     let hash = sha256_hex(&token);
-    let family = family.map(str::to_string).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let family = family
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let now = now();
     let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(14));
-    tokens::insert(conn, &NewRefreshToken { user_id, family_id: &family, token_hash: &hash, expires_at, created_at: now })?;
+    tokens::insert(
+        conn,
+        &NewRefreshToken {
+            user_id,
+            family_id: &family,
+            token_hash: &hash,
+            expires_at,
+            created_at: now,
+        },
+    )?;
     Ok(token)
 }
 
 /// Rotates a refresh token. Reusing one that was already rotated revokes its whole family.
 /// Returns the user id and the new token.
-pub fn rotate_refresh(conn: &mut DbConnection, presented: &str, ttl: Duration) -> AppResult<(i32, String)> {
+pub fn rotate_refresh(
+    conn: &mut DbConnection,
+    presented: &str,
+    ttl: Duration,
+) -> AppResult<(i32, String)> {
     let invalid = || AppError::Unauthorized("invalid refresh token".into());
     let hash = sha256_hex(presented);
     let outcome = write_tx(conn, |conn| -> AppResult<Result<(i32, String), ()>> {
-        let Some(t) = tokens::by_hash(conn, &hash)? else { return Ok(Err(())) };
+        let Some(t) = tokens::by_hash(conn, &hash)? else {
+            return Ok(Err(()));
+        };
         let now = now();
         if t.revoked_at.is_some() || t.expires_at <= now {
             return Ok(Err(()));
@@ -205,9 +271,10 @@ pub fn logout(conn: &mut DbConnection, presented: &str, user_id: i32) -> AppResu
     let hash = sha256_hex(presented);
     write_tx(conn, |conn| {
         if let Some(t) = tokens::by_hash(conn, &hash)?
-            && t.user_id == user_id {
-                tokens::revoke_family(conn, &t.family_id, now())?;
-            }
+            && t.user_id == user_id
+        {
+            tokens::revoke_family(conn, &t.family_id, now())?;
+        }
         Ok(())
     })
 }

@@ -1,8 +1,8 @@
 //! `ladder evaluate --year Y`: every enterprise × every tier in force, from the database,
 //! in chunks (bounded memory), results stored for reports and optionally written as CSV.
 
-use crate::db::{DbConnection, write_tx};
 use crate::db::schema::{enterprises, evaluations};
+use crate::db::{DbConnection, write_tx};
 use crate::engine::{self, FactTable, Input, RuleSet};
 use crate::error::{AppError, AppResult};
 use crate::models::now;
@@ -31,7 +31,15 @@ pub struct BatchStats {
 }
 
 /// One graded pair: enterprise, rule-set index, outcome, route, score, missing count, compact trace.
-type GradedRow = (i32, usize, engine::Outcome, Option<engine::Route>, Option<String>, usize, String);
+type GradedRow = (
+    i32,
+    usize,
+    engine::Outcome,
+    Option<engine::Route>,
+    Option<String>,
+    usize,
+    String,
+);
 
 /// One row of the optional CSV sheet.
 struct SheetRow {
@@ -65,10 +73,14 @@ fn insert_batch(conn: &mut DbConnection, rows: &[NewEvaluation]) -> QueryResult<
     for chunk in rows.chunks(1000) {
         match conn {
             DbConnection::Sqlite(c) => {
-                diesel::insert_into(evaluations::table).values(chunk).execute(c)?;
+                diesel::insert_into(evaluations::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
             DbConnection::Postgres(c) => {
-                diesel::insert_into(evaluations::table).values(chunk).execute(c)?;
+                diesel::insert_into(evaluations::table)
+                    .values(chunk)
+                    .execute(c)?;
             }
         }
     }
@@ -87,7 +99,11 @@ pub fn run<W: Write + ?Sized>(
     let mut stats = BatchStats::default();
     let rows: Vec<RuleSetRow> = rs_rows::all_in_force(conn, as_of)?;
     if rows.is_empty() {
-        return Err(AppError::field("as_of", "no_ruleset_in_force", format!("no rule set is in force on {as_of}")));
+        return Err(AppError::field(
+            "as_of",
+            "no_ruleset_in_force",
+            format!("no rule set is in force on {as_of}"),
+        ));
     }
     let compiled: Vec<(RuleSetRow, RuleSet)> = rows
         .into_iter()
@@ -101,7 +117,13 @@ pub fn run<W: Write + ?Sized>(
     }
     let names: HashMap<i32, (String, String, String, Option<String>)> = if sheet.is_some() {
         enterprises::table
-            .select((enterprises::id, enterprises::uscc, enterprises::name, enterprises::district_code, enterprises::cluster_code))
+            .select((
+                enterprises::id,
+                enterprises::uscc,
+                enterprises::name,
+                enterprises::district_code,
+                enterprises::cluster_code,
+            ))
             .load::<(i32, String, String, String, Option<String>)>(conn)?
             .into_iter()
             .map(|(id, u, n, d, c)| (id, (u, n, d, c)))
@@ -113,11 +135,19 @@ pub fn run<W: Write + ?Sized>(
         // A BOM so spreadsheet programs read the Chinese headers as UTF-8.
         let _ = w.write_all("\u{feff}统一社会信用代码 uscc,企业名称 name,区县 district,产业集群 cluster,梯度 tier,规则版本 ruleset_version,结果 outcome,路径 route,得分 score,缺失数据 missing\n".as_bytes());
     }
-    let pb = if progress { ProgressBar::new(total.max(0) as u64) } else { ProgressBar::hidden() };
-    if let Ok(style) = ProgressStyle::with_template("grading [{bar:40}] {pos}/{len} enterprises ({per_sec}, {eta})") {
+    let pb = if progress {
+        ProgressBar::new(total.max(0) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template(
+        "grading [{bar:40}] {pos}/{len} enterprises ({per_sec}, {eta})",
+    ) {
         pb.set_style(style.progress_chars("=> "));
     }
-    write_tx(conn, |c| crate::models::ruleset::delete_evaluations_for_year(c, year).map(|_| ()))?;
+    write_tx(conn, |c| {
+        crate::models::ruleset::delete_evaluations_for_year(c, year).map(|_| ())
+    })?;
     let created_at = now();
     let mut after = 0;
     loop {
@@ -135,12 +165,18 @@ pub fn run<W: Write + ?Sized>(
             .filter(crate::db::schema::fact_years::enterprise_id.le(last))
             .filter(crate::db::schema::fact_years::year.ge(year - 5))
             .filter(crate::db::schema::fact_years::year.le(year))
-            .select((crate::db::schema::fact_years::enterprise_id, crate::db::schema::fact_years::year, crate::db::schema::fact_years::facts))
+            .select((
+                crate::db::schema::fact_years::enterprise_id,
+                crate::db::schema::fact_years::year,
+                crate::db::schema::fact_years::facts,
+            ))
             .load::<(i32, i32, String)>(conn)?;
         let mut tables: HashMap<i32, FactTable> = HashMap::with_capacity(ids.len());
         for (eid, y, text) in &facts {
             let table = tables.entry(*eid).or_default();
-            if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
+            if let Ok(serde_json::Value::Object(map)) =
+                serde_json::from_str::<serde_json::Value>(text)
+            {
                 for (code, v) in map {
                     let value = match v {
                         serde_json::Value::Bool(b) => engine::FactValue::Bool(b),
@@ -164,17 +200,37 @@ pub fn run<W: Write + ?Sized>(
         for id in &ids {
             let facts = tables.get(id).unwrap_or(&empty);
             let held = holds.get(id).unwrap_or(&no_holds);
-            let input = Input { as_of, facts, holds: held, renewal: false, pool: None };
+            let input = Input {
+                as_of,
+                facts,
+                holds: held,
+                renewal: false,
+                pool: None,
+            };
             for (i, (_, rs)) in compiled.iter().enumerate() {
                 let ev = engine::evaluate(rs, &input, true);
                 // Compact trace: criterion → passed (true/false/null).
                 let trace: serde_json::Map<String, serde_json::Value> = ev
                     .criteria
                     .iter()
-                    .map(|c| (c.id.to_string(), c.passed.map_or(serde_json::Value::Null, serde_json::Value::Bool)))
+                    .map(|c| {
+                        (
+                            c.id.to_string(),
+                            c.passed
+                                .map_or(serde_json::Value::Null, serde_json::Value::Bool),
+                        )
+                    })
                     .collect();
                 let result = serde_json::json!({"criteria": trace, "missing": ev.missing, "grade": ev.grade}).to_string();
-                graded.push((*id, i, ev.outcome, ev.route, ev.score.map(|s| s.normalize().to_string()), ev.missing.len(), result));
+                graded.push((
+                    *id,
+                    i,
+                    ev.outcome,
+                    ev.route,
+                    ev.score.map(|s| s.normalize().to_string()),
+                    ev.missing.len(),
+                    result,
+                ));
             }
         }
         stats.grade += t.elapsed();
@@ -186,7 +242,9 @@ pub fn run<W: Write + ?Sized>(
             for (eid, y, _) in &facts {
                 m.entry(*eid).or_default().push(*y);
             }
-            m.into_iter().map(|(k, v)| (k, serde_json::json!({"years": v}).to_string())).collect()
+            m.into_iter()
+                .map(|(k, v)| (k, serde_json::json!({"years": v}).to_string()))
+                .collect()
         };
         let none = String::from("{\"years\":[]}");
         let new_rows: Vec<NewEvaluation> = graded
@@ -211,7 +269,10 @@ pub fn run<W: Write + ?Sized>(
             .collect();
         write_tx(conn, |c| insert_batch(c, &new_rows))?;
         for (eid, i, outcome, route, score, missing, _) in &graded {
-            *stats.outcomes.entry(format!("{}:{}", compiled[*i].0.tier, outcome_str(*outcome))).or_default() += 1;
+            *stats
+                .outcomes
+                .entry(format!("{}:{}", compiled[*i].0.tier, outcome_str(*outcome)))
+                .or_default() += 1;
             if let Some(w) = sheet.as_deref_mut() {
                 let r = SheetRow {
                     enterprise_id: *eid,
@@ -249,5 +310,9 @@ pub fn run<W: Write + ?Sized>(
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }

@@ -35,9 +35,15 @@ fn next_number(conn: &mut DbConnection, number_prefix: &str, year: i32) -> AppRe
 
 /// The title a renewal (复核) application rests on: the enterprise's current certification of
 /// the tier, in force on `day` and expiring within a year of it.
-pub fn renewal_basis(conn: &mut DbConnection, enterprise_id: i32, tier: &str, day: NaiveDate) -> AppResult<Option<Certification>> {
+pub fn renewal_basis(
+    conn: &mut DbConnection,
+    enterprise_id: i32,
+    tier: &str,
+    day: NaiveDate,
+) -> AppResult<Option<Certification>> {
     let horizon = day.checked_add_months(Months::new(12)).unwrap_or(day);
-    Ok(rows::current(conn, enterprise_id, tier)?.filter(|c| c.active_on(day) && c.valid_to <= horizon))
+    Ok(rows::current(conn, enterprise_id, tier)?
+        .filter(|c| c.active_on(day) && c.valid_to <= horizon))
 }
 
 /// Issues the certification for an approved application, inside the caller's transaction.
@@ -45,9 +51,19 @@ pub fn renewal_basis(conn: &mut DbConnection, enterprise_id: i32, tier: &str, da
 /// when it has expired or is being renewed; one still in force blocks a first application
 /// (409). A renewal starts the day after the title it renews ends (or on the decision day if
 /// that is later), so two titles of one tier are never in force on the same day.
-pub fn issue(conn: &mut DbConnection, actor: &str, app: &Application, day: NaiveDate) -> AppResult<Certification> {
-    let tier = reference::tier(conn, &app.tier)?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application {} names unknown tier {}", app.id, app.tier)))?;
+pub fn issue(
+    conn: &mut DbConnection,
+    actor: &str,
+    app: &Application,
+    day: NaiveDate,
+) -> AppResult<Certification> {
+    let tier = reference::tier(conn, &app.tier)?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "application {} names unknown tier {}",
+            app.id,
+            app.tier
+        ))
+    })?;
     let mut valid_from = day;
     if let Some(prev) = rows::current(conn, app.enterprise_id, &app.tier)? {
         let expired = prev.valid_to < day;
@@ -63,11 +79,27 @@ pub fn issue(conn: &mut DbConnection, actor: &str, app: &Application, day: Naive
         rows::clear_current(conn, prev.id)?;
         let mut after = prev.clone();
         after.is_current = false;
-        let action = if expired { "certification.expire" } else { "certification.supersede" };
-        crate::services::audit::record(conn, actor, action, "certification", prev.id, Some(&prev), Some(&after))?;
+        let action = if expired {
+            "certification.expire"
+        } else {
+            "certification.supersede"
+        };
+        crate::services::audit::record(
+            conn,
+            actor,
+            action,
+            "certification",
+            prev.id,
+            Some(&prev),
+            Some(&after),
+        )?;
     }
-    let valid_to = valid_to(valid_from, tier.validity_years)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("validity of tier {} overflows the calendar", tier.code)))?;
+    let valid_to = valid_to(valid_from, tier.validity_years).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "validity of tier {} overflows the calendar",
+            tier.code
+        ))
+    })?;
     let number = next_number(conn, &tier.number_prefix, day.year())?;
     let id = rows::insert(
         conn,
@@ -87,12 +119,24 @@ pub fn issue(conn: &mut DbConnection, actor: &str, app: &Application, day: Naive
         },
     )?;
     let cert = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-    crate::services::audit::record::<(), _>(conn, actor, "certification.issue", "certification", id, None, Some(&cert))?;
+    crate::services::audit::record::<(), _>(
+        conn,
+        actor,
+        "certification.issue",
+        "certification",
+        id,
+        None,
+        Some(&cert),
+    )?;
     Ok(cert)
 }
 
 /// A certification with its holder's name and credit code, if the caller may see it.
-pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<(Certification, String, String)> {
+pub fn get_visible(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+) -> AppResult<(Certification, String, String)> {
     let found = rows::find_with_holder(conn, id)?.ok_or(AppError::NotFound)?;
     if !caller.can_see_enterprise(found.0.enterprise_id) {
         return Err(AppError::NotFound);
@@ -100,7 +144,13 @@ pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResu
     Ok(found)
 }
 
-pub fn list(conn: &mut DbConnection, caller: &Caller, mut filter: Filter, after: i32, limit: i64) -> AppResult<Vec<(Certification, String, String)>> {
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    mut filter: Filter,
+    after: i32,
+    limit: i64,
+) -> AppResult<Vec<(Certification, String, String)>> {
     if !caller.role.reads_all() {
         filter.only_enterprise = Some(caller.enterprise_id.unwrap_or(-1));
     }
@@ -108,22 +158,45 @@ pub fn list(conn: &mut DbConnection, caller: &Caller, mut filter: Filter, after:
 }
 
 /// Revokes a certification today with a reason. Revoking twice is a 409.
-pub fn revoke(conn: &mut DbConnection, caller: &Caller, id: i32, reason: &str) -> AppResult<Certification> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    reason: &str,
+) -> AppResult<Certification> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::field("reason", "length", "a reason of 1–2000 characters is required"));
+        return Err(AppError::field(
+            "reason",
+            "length",
+            "a reason of 1–2000 characters is required",
+        ));
     }
     write_tx(conn, |conn| {
         let before = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if let Some(on) = before.revoked_on {
-            return Err(AppError::Conflict(format!("certification {} was already revoked on {on}", before.number)));
+            return Err(AppError::Conflict(format!(
+                "certification {} was already revoked on {on}",
+                before.number
+            )));
         }
         let day = today();
         if rows::revoke(conn, id, day, reason)? == 0 {
-            return Err(AppError::Conflict(format!("certification {} was revoked concurrently", before.number)));
+            return Err(AppError::Conflict(format!(
+                "certification {} was revoked concurrently",
+                before.number
+            )));
         }
         let after = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-        crate::services::audit::record(conn, &caller.actor(), "certification.revoke", "certification", id, Some(&before), Some(&after))?;
+        crate::services::audit::record(
+            conn,
+            &caller.actor(),
+            "certification.revoke",
+            "certification",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }

@@ -23,49 +23,97 @@ pub struct NewEnterpriseInput {
 }
 
 /// Checks everything that can be checked without writing; names each field.
-pub fn check_new(conn: &mut DbConnection, input: &NewEnterpriseInput, prefix: &str) -> AppResult<Uscc> {
+pub fn check_new(
+    conn: &mut DbConnection,
+    input: &NewEnterpriseInput,
+    prefix: &str,
+) -> AppResult<Uscc> {
     let mut errors = Vec::new();
     let uscc = match Uscc::parse(&input.uscc) {
         Ok(u) => Some(u),
         Err(e) => {
-            errors.push(FieldError::new(format!("{prefix}uscc"), "uscc", e.message()));
+            errors.push(FieldError::new(
+                format!("{prefix}uscc"),
+                "uscc",
+                e.message(),
+            ));
             None
         }
     };
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new(format!("{prefix}name"), "length", "name must be 1–200 characters"));
+        errors.push(FieldError::new(
+            format!("{prefix}name"),
+            "length",
+            "name must be 1–200 characters",
+        ));
     }
     if reference::district(conn, &input.district_code)?.is_none() {
-        errors.push(FieldError::new(format!("{prefix}district_code"), "unknown_district", "not one of the districts of GET /api/v1/districts"));
+        errors.push(FieldError::new(
+            format!("{prefix}district_code"),
+            "unknown_district",
+            "not one of the districts of GET /api/v1/districts",
+        ));
     }
     if let Some(c) = &input.cluster_code
-        && reference::cluster(conn, c)?.is_none() {
-            errors.push(FieldError::new(format!("{prefix}cluster_code"), "unknown_cluster", "not one of the clusters of GET /api/v1/clusters"));
-        }
-    check_dates(input.founded_on, input.niche_entered_on, prefix, &mut errors);
+        && reference::cluster(conn, c)?.is_none()
+    {
+        errors.push(FieldError::new(
+            format!("{prefix}cluster_code"),
+            "unknown_cluster",
+            "not one of the clusters of GET /api/v1/clusters",
+        ));
+    }
+    check_dates(
+        input.founded_on,
+        input.niche_entered_on,
+        prefix,
+        &mut errors,
+    );
     match (uscc, errors.is_empty()) {
         (Some(u), true) => Ok(u),
         _ => Err(AppError::Validation(errors)),
     }
 }
 
-fn check_dates(founded: Option<NaiveDate>, niche: Option<NaiveDate>, prefix: &str, errors: &mut Vec<FieldError>) {
+fn check_dates(
+    founded: Option<NaiveDate>,
+    niche: Option<NaiveDate>,
+    prefix: &str,
+    errors: &mut Vec<FieldError>,
+) {
     let today = chrono::Utc::now().date_naive();
     if founded.is_some_and(|d| d > today) {
-        errors.push(FieldError::new(format!("{prefix}founded_on"), "range", "founding date is in the future"));
+        errors.push(FieldError::new(
+            format!("{prefix}founded_on"),
+            "range",
+            "founding date is in the future",
+        ));
     }
     if niche.is_some_and(|d| d > today) {
-        errors.push(FieldError::new(format!("{prefix}niche_entered_on"), "range", "niche-market entry date is in the future"));
+        errors.push(FieldError::new(
+            format!("{prefix}niche_entered_on"),
+            "range",
+            "niche-market entry date is in the future",
+        ));
     }
     if let (Some(f), Some(n)) = (founded, niche)
-        && n < f {
-            errors.push(FieldError::new(format!("{prefix}niche_entered_on"), "range", "niche-market entry cannot precede founding"));
-        }
+        && n < f
+    {
+        errors.push(FieldError::new(
+            format!("{prefix}niche_entered_on"),
+            "range",
+            "niche-market entry cannot precede founding",
+        ));
+    }
 }
 
 /// Creates an enterprise (inside the caller's transaction) and records it.
-pub fn create_in_tx(conn: &mut DbConnection, actor: &str, input: &NewEnterpriseInput) -> AppResult<Enterprise> {
+pub fn create_in_tx(
+    conn: &mut DbConnection,
+    actor: &str,
+    input: &NewEnterpriseInput,
+) -> AppResult<Enterprise> {
     let uscc = check_new(conn, input, "")?;
     if rows::by_uscc(conn, uscc.as_str())?.is_some() {
         return Err(AppError::Conflict("uscc already exists".into()));
@@ -87,11 +135,23 @@ pub fn create_in_tx(conn: &mut DbConnection, actor: &str, input: &NewEnterpriseI
         },
     )?;
     let e = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-    crate::services::audit::record::<(), _>(conn, actor, "enterprise.create", "enterprise", id, None, Some(&e))?;
+    crate::services::audit::record::<(), _>(
+        conn,
+        actor,
+        "enterprise.create",
+        "enterprise",
+        id,
+        None,
+        Some(&e),
+    )?;
     Ok(e)
 }
 
-pub fn create(conn: &mut DbConnection, actor: &str, input: &NewEnterpriseInput) -> AppResult<Enterprise> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &str,
+    input: &NewEnterpriseInput,
+) -> AppResult<Enterprise> {
     write_tx(conn, |conn| create_in_tx(conn, actor, input))
 }
 
@@ -103,7 +163,13 @@ pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResu
     rows::find(conn, id)?.ok_or(AppError::NotFound)
 }
 
-pub fn list(conn: &mut DbConnection, caller: &Caller, mut filter: rows::Filter, after: i32, limit: i64) -> AppResult<Vec<Enterprise>> {
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    mut filter: rows::Filter,
+    after: i32,
+    limit: i64,
+) -> AppResult<Vec<Enterprise>> {
     if !caller.role.reads_all() {
         // An enterprise account lists only its own enterprise.
         filter.only_id = Some(caller.enterprise_id.unwrap_or(-1));
@@ -127,31 +193,58 @@ pub fn etag(e: &Enterprise) -> String {
 }
 
 /// Applies a PATCH if `if_match` is the current etag (412 otherwise).
-pub fn patch(conn: &mut DbConnection, caller: &Caller, id: i32, if_match: &str, p: Patch) -> AppResult<Enterprise> {
+pub fn patch(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    if_match: &str,
+    p: Patch,
+) -> AppResult<Enterprise> {
     write_tx(conn, |conn| {
         let current = get_visible(conn, caller, id)?;
         if !caller.can_edit_enterprise(id) {
-            return Err(AppError::Forbidden("read-only access to this enterprise".into()));
+            return Err(AppError::Forbidden(
+                "read-only access to this enterprise".into(),
+            ));
         }
         if p.verified.is_some() && caller.role != crate::domain::Role::Admin {
-            return Err(AppError::field("verified", "forbidden_field", "only an admin may verify an enterprise"));
+            return Err(AppError::field(
+                "verified",
+                "forbidden_field",
+                "only an admin may verify an enterprise",
+            ));
         }
         if if_match.trim() != etag(&current) && if_match.trim() != "*" {
             return Err(AppError::PreconditionFailed);
         }
         let mut errors = Vec::new();
         if let Some(n) = &p.name
-            && (n.trim().is_empty() || n.chars().count() > 200) {
-                errors.push(FieldError::new("name", "length", "name must be 1–200 characters"));
-            }
+            && (n.trim().is_empty() || n.chars().count() > 200)
+        {
+            errors.push(FieldError::new(
+                "name",
+                "length",
+                "name must be 1–200 characters",
+            ));
+        }
         if let Some(d) = &p.district_code
-            && reference::district(conn, d)?.is_none() {
-                errors.push(FieldError::new("district_code", "unknown_district", "not one of the districts of GET /api/v1/districts"));
-            }
+            && reference::district(conn, d)?.is_none()
+        {
+            errors.push(FieldError::new(
+                "district_code",
+                "unknown_district",
+                "not one of the districts of GET /api/v1/districts",
+            ));
+        }
         if let Some(Some(c)) = &p.cluster_code
-            && reference::cluster(conn, c)?.is_none() {
-                errors.push(FieldError::new("cluster_code", "unknown_cluster", "not one of the clusters of GET /api/v1/clusters"));
-            }
+            && reference::cluster(conn, c)?.is_none()
+        {
+            errors.push(FieldError::new(
+                "cluster_code",
+                "unknown_cluster",
+                "not one of the clusters of GET /api/v1/clusters",
+            ));
+        }
         let founded = p.founded_on.unwrap_or(current.founded_on);
         let niche = p.niche_entered_on.unwrap_or(current.niche_entered_on);
         check_dates(founded, niche, "", &mut errors);
@@ -170,7 +263,15 @@ pub fn patch(conn: &mut DbConnection, caller: &Caller, id: i32, if_match: &str, 
             return Err(AppError::PreconditionFailed);
         }
         let updated = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-        crate::services::audit::record(conn, &caller.actor(), "enterprise.update", "enterprise", id, Some(&current), Some(&updated))?;
+        crate::services::audit::record(
+            conn,
+            &caller.actor(),
+            "enterprise.update",
+            "enterprise",
+            id,
+            Some(&current),
+            Some(&updated),
+        )?;
         Ok(updated)
     })
 }

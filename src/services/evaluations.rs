@@ -24,10 +24,18 @@ pub struct Graded {
 /// The published rule set in force for `tier` on `as_of`, or a 422 naming both.
 pub fn in_force(conn: &mut DbConnection, tier: &str, as_of: NaiveDate) -> AppResult<RuleSetRow> {
     if crate::models::reference::tier(conn, tier)?.is_none() {
-        return Err(AppError::field("tier", "unknown_tier", format!("{tier:?} is not a tier (GET /api/v1/tiers)")));
+        return Err(AppError::field(
+            "tier",
+            "unknown_tier",
+            format!("{tier:?} is not a tier (GET /api/v1/tiers)"),
+        ));
     }
     rs_rows::in_force(conn, tier, as_of)?.ok_or_else(|| {
-        AppError::field("tier", "no_ruleset_in_force", format!("no rule set of tier {tier} is in force on {as_of}"))
+        AppError::field(
+            "tier",
+            "no_ruleset_in_force",
+            format!("no rule set of tier {tier} is in force on {as_of}"),
+        )
     })
 }
 
@@ -35,21 +43,44 @@ pub fn in_force(conn: &mut DbConnection, tier: &str, as_of: NaiveDate) -> AppRes
 pub fn facts_of(conn: &mut DbConnection, enterprise_id: i32) -> AppResult<(FactTable, Value)> {
     let stored = Value::Object(crate::services::facts::stored_years(conn, enterprise_id)?);
     let table = FactTable::from_json(&stored).map_err(|ps| {
-        AppError::Internal(anyhow::anyhow!("stored facts of enterprise {enterprise_id} do not load: {:?}", ps.first()))
+        AppError::Internal(anyhow::anyhow!(
+            "stored facts of enterprise {enterprise_id} do not load: {:?}",
+            ps.first()
+        ))
     })?;
     Ok((table, stored))
 }
 
 /// Grades with a compiled rule set and wraps the result in the API shape.
-pub fn grade_with(row: &RuleSetRow, rs: &RuleSet, as_of: NaiveDate, facts: &FactTable, holds: &[String], renewal: bool) -> Graded {
-    let input = Input { as_of, facts, holds, renewal, pool: None };
+pub fn grade_with(
+    row: &RuleSetRow,
+    rs: &RuleSet,
+    as_of: NaiveDate,
+    facts: &FactTable,
+    holds: &[String],
+    renewal: bool,
+) -> Graded {
+    let input = Input {
+        as_of,
+        facts,
+        holds,
+        renewal,
+        pool: None,
+    };
     let ev = engine::evaluate(rs, &input, true);
     let mut body = match serde_json::to_value(&ev) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    let outcome = body.get("outcome").and_then(Value::as_str).unwrap_or("incomplete").to_string();
-    let route = body.get("route").and_then(Value::as_str).map(str::to_string);
+    let outcome = body
+        .get("outcome")
+        .and_then(Value::as_str)
+        .unwrap_or("incomplete")
+        .to_string();
+    let route = body
+        .get("route")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let score = ev.score.map(|s| s.normalize().to_string());
     let mut result = Map::new();
     result.insert("tier".into(), json!(row.tier));
@@ -60,13 +91,22 @@ pub fn grade_with(row: &RuleSetRow, rs: &RuleSet, as_of: NaiveDate, facts: &Fact
                "effective_from": row.effective_from, "effective_to": row.effective_to}),
     );
     result.append(&mut body);
-    Graded { ruleset: row.clone(), outcome, route, score, result: Value::Object(result) }
+    Graded {
+        ruleset: row.clone(),
+        outcome,
+        route,
+        score,
+        result: Value::Object(result),
+    }
 }
 
 /// Where the facts come from.
 pub enum Subject {
     Enterprise(i32),
-    Facts { facts: FactTable, holds: Vec<String> },
+    Facts {
+        facts: FactTable,
+        holds: Vec<String>,
+    },
 }
 
 /// One evaluation: the rule set in force (or `ruleset_id`, which may be a draft of that tier).
@@ -81,9 +121,14 @@ pub fn evaluate(
 ) -> AppResult<(Graded, Value)> {
     let row = match ruleset_id {
         Some(id) => {
-            let row = rs_rows::find(conn, id)?.ok_or_else(|| AppError::field("ruleset_id", "not_found", "no such rule set"))?;
+            let row = rs_rows::find(conn, id)?
+                .ok_or_else(|| AppError::field("ruleset_id", "not_found", "no such rule set"))?;
             if row.tier != tier {
-                return Err(AppError::field("ruleset_id", "tier_mismatch", format!("rule set {id} is for tier {}", row.tier)));
+                return Err(AppError::field(
+                    "ruleset_id",
+                    "tier_mismatch",
+                    format!("rule set {id} is for tier {}", row.tier),
+                ));
             }
             row
         }
@@ -98,11 +143,19 @@ pub fn evaluate(
         }
         Subject::Facts { facts, holds } => (facts, holds, Value::Null),
     };
-    Ok((grade_with(&row, &rs, as_of, &facts, &holds, renewal), stored))
+    Ok((
+        grade_with(&row, &rs, as_of, &facts, &holds, renewal),
+        stored,
+    ))
 }
 
 /// Every tier with a rule set in force on `as_of`, for one enterprise.
-pub fn eligibility(conn: &mut DbConnection, cache: &RuleCache, enterprise_id: i32, as_of: NaiveDate) -> AppResult<Vec<Value>> {
+pub fn eligibility(
+    conn: &mut DbConnection,
+    cache: &RuleCache,
+    enterprise_id: i32,
+    as_of: NaiveDate,
+) -> AppResult<Vec<Value>> {
     let (facts, _) = facts_of(conn, enterprise_id)?;
     let holds = rs_rows::holds(conn, enterprise_id, as_of)?;
     let mut out = Vec::new();

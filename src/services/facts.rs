@@ -24,7 +24,9 @@ pub fn parse_decimal(v: &Value) -> Option<Decimal> {
     if text.is_empty() || text.len() > 40 {
         return None;
     }
-    Decimal::from_str(&text).ok().or_else(|| Decimal::from_scientific(&text).ok())
+    Decimal::from_str(&text)
+        .ok()
+        .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
 /// An exact JSON number for a decimal (serde_json's `arbitrary_precision` keeps its digits).
@@ -38,14 +40,22 @@ pub fn validate(year: i32, facts: &Map<String, Value>) -> AppResult<Map<String, 
     let mut errors = Vec::new();
     let this_year = chrono::Utc::now().year_ce().1 as i32;
     if year < MIN_YEAR || year > this_year + 1 {
-        errors.push(FieldError::new("year", "range", format!("year must be between {MIN_YEAR} and {}", this_year + 1)));
+        errors.push(FieldError::new(
+            "year",
+            "range",
+            format!("year must be between {MIN_YEAR} and {}", this_year + 1),
+        ));
     }
     let mut out = Map::new();
     let mut numbers: BTreeMap<&str, Decimal> = BTreeMap::new();
     for (code, value) in facts {
         let field = format!("facts.{code}");
         let Some(ind) = catalog::indicator(code) else {
-            errors.push(FieldError::new(field, "unknown_indicator", format!("{code:?} is not in the indicator catalog (GET /api/v1/indicators)")));
+            errors.push(FieldError::new(
+                field,
+                "unknown_indicator",
+                format!("{code:?} is not in the indicator catalog (GET /api/v1/indicators)"),
+            ));
             continue;
         };
         if value.is_null() {
@@ -62,27 +72,43 @@ pub fn validate(year: i32, facts: &Map<String, Value>) -> AppResult<Map<String, 
         }
         let Some(d) = parse_decimal(value) else {
             let msg = match value {
-                Value::Number(_) | Value::String(_) => "not a decimal number within range (at most 28 significant digits)",
+                Value::Number(_) | Value::String(_) => {
+                    "not a decimal number within range (at most 28 significant digits)"
+                }
                 _ => "expected a number (or a decimal string)",
             };
             errors.push(FieldError::new(field, "type", msg));
             continue;
         };
         if ind.kind.integral() && !d.fract().is_zero() {
-            errors.push(FieldError::new(field, "integer", format!("{} must be a whole number", ind.kind.as_str())));
+            errors.push(FieldError::new(
+                field,
+                "integer",
+                format!("{} must be a whole number", ind.kind.as_str()),
+            ));
             continue;
         }
         if let Some(min) = ind.min_decimal()
-            && d < min {
-                let code_name = if min.is_zero() { "negative" } else { "range" };
-                errors.push(FieldError::new(field, code_name, format!("must be at least {min} ({})", ind.unit)));
-                continue;
-            }
+            && d < min
+        {
+            let code_name = if min.is_zero() { "negative" } else { "range" };
+            errors.push(FieldError::new(
+                field,
+                code_name,
+                format!("must be at least {min} ({})", ind.unit),
+            ));
+            continue;
+        }
         if let Some(max) = ind.max_decimal()
-            && d > max {
-                errors.push(FieldError::new(field, "range", format!("must be at most {max} ({})", ind.unit)));
-                continue;
-            }
+            && d > max
+        {
+            errors.push(FieldError::new(
+                field,
+                "range",
+                format!("must be at most {max} ({})", ind.unit),
+            ));
+            continue;
+        }
         let d = d.normalize();
         numbers.insert(ind.code, d);
         out.insert(code.clone(), Value::String(d.to_string()));
@@ -96,11 +122,20 @@ pub fn validate(year: i32, facts: &Map<String, Value>) -> AppResult<Map<String, 
         ("ip_class1_high_value", "ip_class1"),
     ] {
         if let (Some(p), Some(w)) = (numbers.get(part), numbers.get(whole))
-            && p > w {
-                errors.push(FieldError::new(format!("facts.{part}"), "consistency", format!("{part} ({p}) cannot exceed {whole} ({w})")));
-            }
+            && p > w
+        {
+            errors.push(FieldError::new(
+                format!("facts.{part}"),
+                "consistency",
+                format!("{part} ({p}) cannot exceed {whole} ({w})"),
+            ));
+        }
     }
-    if errors.is_empty() { Ok(out) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 use chrono::Datelike;
@@ -124,7 +159,10 @@ fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Value {
     let mut changes = Map::new();
     for (k, v) in after {
         if before.get(k) != Some(v) {
-            changes.insert(k.clone(), serde_json::json!({"from": before.get(k), "to": v}));
+            changes.insert(
+                k.clone(),
+                serde_json::json!({"from": before.get(k), "to": v}),
+            );
         }
     }
     for (k, v) in before {
@@ -146,8 +184,10 @@ pub fn put_year(
 ) -> AppResult<(i32, bool)> {
     write_tx(conn, |conn| {
         let existing = rows::get(conn, enterprise_id, year)?;
-        let before: Map<String, Value> =
-            existing.as_ref().and_then(|e| serde_json::from_str(&e.facts).ok()).unwrap_or_default();
+        let before: Map<String, Value> = existing
+            .as_ref()
+            .and_then(|e| serde_json::from_str(&e.facts).ok())
+            .unwrap_or_default();
         let changes = diff(&before, &facts);
         let facts_text = Value::Object(facts.clone()).to_string();
         let revision = rows::put(
@@ -161,7 +201,9 @@ pub fn put_year(
             now(),
         )
         .map_err(|e| match e {
-            diesel::result::Error::NotFound => AppError::Conflict("facts changed concurrently; retry".into()),
+            diesel::result::Error::NotFound => {
+                AppError::Conflict("facts changed concurrently; retry".into())
+            }
             other => other.into(),
         })?;
         crate::services::audit::record(
@@ -205,7 +247,12 @@ mod tests {
 
     #[test]
     fn accepts_exact_decimals_from_numbers_and_strings() {
-        let ok = validate(2025, &obj(json!({"operating_revenue": 4006.30, "rd_expense": "120.189", "high_tech_enterprise": true})));
+        let ok = validate(
+            2025,
+            &obj(
+                json!({"operating_revenue": 4006.30, "rd_expense": "120.189", "high_tech_enterprise": true}),
+            ),
+        );
         let ok = ok.unwrap_or_default();
         assert_eq!(ok["operating_revenue"], json!("4006.3"));
         assert_eq!(ok["rd_expense"], json!("120.189"));
@@ -229,14 +276,23 @@ mod tests {
             ("facts.high_tech_enterprise", "type"),
             ("facts.ip_class1", "integer"),
         ] {
-            assert!(errs.contains(&(expected.0.into(), expected.1.into())), "{expected:?} not in {errs:?}");
+            assert!(
+                errs.contains(&(expected.0.into(), expected.1.into())),
+                "{expected:?} not in {errs:?}"
+            );
         }
-        assert_eq!(fields(validate(1800, &Map::new())), vec![("year".into(), "range".into())]);
+        assert_eq!(
+            fields(validate(1800, &Map::new())),
+            vec![("year".into(), "range".into())]
+        );
     }
 
     #[test]
     fn huge_numbers_are_refused_not_rounded() {
         let errs = fields(validate(2025, &obj(json!({"operating_revenue": "1e400"}))));
-        assert_eq!(errs, vec![("facts.operating_revenue".into(), "type".into())]);
+        assert_eq!(
+            errs,
+            vec![("facts.operating_revenue".into(), "type".into())]
+        );
     }
 }

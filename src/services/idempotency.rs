@@ -25,7 +25,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(actor: String, key: String, method: &str, path: &str, query: &str, body: &[u8]) -> Ctx {
+    pub fn new(
+        actor: String,
+        key: String,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+    ) -> Ctx {
         let mut h = Sha256::new();
         h.update(method.as_bytes());
         h.update(b" ");
@@ -34,7 +41,13 @@ impl Ctx {
         h.update(query.as_bytes());
         h.update(b"\n");
         h.update(body);
-        Ctx { actor, key, method: method.to_string(), path: path.to_string(), hash: hex::encode(h.finalize()) }
+        Ctx {
+            actor,
+            key,
+            method: method.to_string(),
+            path: path.to_string(),
+            hash: hex::encode(h.finalize()),
+        }
     }
 }
 
@@ -57,7 +70,10 @@ pub fn check(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Seen> {
     match rows::find(conn, &ctx.actor, &ctx.key)? {
         None => Ok(Seen::New),
         Some(row) if row.request_hash != ctx.hash => Err(reused(&row.method, &row.path)),
-        Some(row) => Ok(Seen::Replay(Stored { status: u16::try_from(row.status).unwrap_or(200), body: row.body })),
+        Some(row) => Ok(Seen::Replay(Stored {
+            status: u16::try_from(row.status).unwrap_or(200),
+            body: row.body,
+        })),
     }
 }
 
@@ -65,14 +81,20 @@ fn reused(method: &str, path: &str) -> AppError {
     AppError::field(
         "Idempotency-Key",
         "key_reused",
-        format!("this Idempotency-Key was already used for a different request ({method} {path}); use a new key"),
+        format!(
+            "this Idempotency-Key was already used for a different request ({method} {path}); use a new key"
+        ),
     )
 }
 
 /// Validates the header value: 1–255 visible ASCII characters.
 pub fn validate_key(key: &str) -> AppResult<()> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::field("Idempotency-Key", "invalid", "1–255 visible ASCII characters"));
+        return Err(AppError::field(
+            "Idempotency-Key",
+            "invalid",
+            "1–255 visible ASCII characters",
+        ));
     }
     Ok(())
 }
@@ -92,7 +114,10 @@ pub fn store(conn: &mut DbConnection, ctx: &Ctx, status: u16, body: &str) -> App
     };
     match write_tx(conn, |c| rows::insert(c, &new)) {
         Ok(_) => Ok(()),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
@@ -125,7 +150,9 @@ pub fn run<T: Serialize>(
     status: u16,
     f: impl FnOnce(&mut DbConnection) -> AppResult<T>,
 ) -> AppResult<Outcome<T>> {
-    let Some(ctx) = ctx else { return f(conn).map(Outcome::Fresh) };
+    let Some(ctx) = ctx else {
+        return f(conn).map(Outcome::Fresh);
+    };
     let result = write_tx(conn, |c| -> Result<T, TxError> {
         let reserve = NewKey {
             actor: &ctx.actor,
@@ -139,13 +166,17 @@ pub fn run<T: Serialize>(
         };
         match rows::insert(c, &reserve) {
             Ok(_) => {}
-            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
                 return Err(TxError::Taken);
             }
             Err(e) => return Err(e.into()),
         }
         let value = f(c).map_err(TxError::App)?;
-        let body = serde_json::to_string(&value).map_err(|e| TxError::App(AppError::Internal(e.into())))?;
+        let body = serde_json::to_string(&value)
+            .map_err(|e| TxError::App(AppError::Internal(e.into())))?;
         rows::complete(c, &ctx.actor, &ctx.key, i32::from(status), &body)?;
         Ok(value)
     });
@@ -154,7 +185,9 @@ pub fn run<T: Serialize>(
         Err(TxError::App(e)) => Err(e),
         Err(TxError::Taken) => match check(conn, ctx)? {
             Seen::Replay(stored) => Ok(Outcome::Replay(stored)),
-            Seen::New => Err(AppError::Conflict("a request with this Idempotency-Key was in progress; retry".into())),
+            Seen::New => Err(AppError::Conflict(
+                "a request with this Idempotency-Key was in progress; retry".into(),
+            )),
         },
     }
 }

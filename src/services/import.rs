@@ -45,7 +45,9 @@ impl From<ImportError> for AppError {
         match e {
             ImportError::Rows(rows) => AppError::Validation(
                 rows.into_iter()
-                    .map(|r| FieldError::new(format!("line {}: {}", r.line, r.field), "row", r.message))
+                    .map(|r| {
+                        FieldError::new(format!("line {}: {}", r.line, r.field), "row", r.message)
+                    })
                     .collect(),
             ),
             ImportError::Other(e) => e,
@@ -69,17 +71,35 @@ fn bar(len: u64, show: bool, what: &str) -> ProgressBar {
 }
 
 fn reader(text: &str) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes())
+    csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes())
 }
 
-fn header_index(headers: &csv::StringRecord, required: &[&str]) -> Result<HashMap<String, usize>, ImportError> {
-    let map: HashMap<String, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim_start_matches('\u{feff}').to_string(), i)).collect();
+fn header_index(
+    headers: &csv::StringRecord,
+    required: &[&str],
+) -> Result<HashMap<String, usize>, ImportError> {
+    let map: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim_start_matches('\u{feff}').to_string(), i))
+        .collect();
     let missing: Vec<RowError> = required
         .iter()
         .filter(|r| !map.contains_key(**r))
-        .map(|r| RowError { line: 1, field: (*r).into(), message: "required column is missing from the header".into() })
+        .map(|r| RowError {
+            line: 1,
+            field: (*r).into(),
+            message: "required column is missing from the header".into(),
+        })
         .collect();
-    if missing.is_empty() { Ok(map) } else { Err(ImportError::Rows(missing)) }
+    if missing.is_empty() {
+        Ok(map)
+    } else {
+        Err(ImportError::Rows(missing))
+    }
 }
 
 fn cell<'a>(rec: &'a csv::StringRecord, idx: &HashMap<String, usize>, name: &str) -> &'a str {
@@ -97,7 +117,11 @@ fn date_cell(value: &str, field: &str, line: u64, errors: &mut Vec<RowError>) ->
     match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
-            errors.push(RowError { line, field: field.into(), message: format!("{value:?} is not a date (YYYY-MM-DD)") });
+            errors.push(RowError {
+                line,
+                field: field.into(),
+                message: format!("{value:?} is not a date (YYYY-MM-DD)"),
+            });
             None
         }
     }
@@ -114,12 +138,35 @@ pub struct EnterpriseRow {
 }
 
 /// `uscc,name,district_code,cluster_code,founded_on,niche_entered_on`
-pub fn enterprises(conn: &mut DbConnection, actor: &str, text: &str, progress: bool) -> Result<usize, ImportError> {
-    let districts: HashSet<String> = reference::all_districts(conn)?.into_iter().map(|d| d.code).collect();
-    let clusters: HashSet<String> = reference::all_clusters(conn)?.into_iter().map(|c| c.code).collect();
-    let existing: HashSet<String> = ent_rows::ids_by_uscc(conn)?.into_iter().map(|(u, _)| u).collect();
+pub fn enterprises(
+    conn: &mut DbConnection,
+    actor: &str,
+    text: &str,
+    progress: bool,
+) -> Result<usize, ImportError> {
+    let districts: HashSet<String> = reference::all_districts(conn)?
+        .into_iter()
+        .map(|d| d.code)
+        .collect();
+    let clusters: HashSet<String> = reference::all_clusters(conn)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let existing: HashSet<String> = ent_rows::ids_by_uscc(conn)?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
     let mut rdr = reader(text);
-    let headers = rdr.headers().map_err(|e| ImportError::Rows(vec![RowError { line: 1, field: "header".into(), message: e.to_string() }]))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| {
+            ImportError::Rows(vec![RowError {
+                line: 1,
+                field: "header".into(),
+                message: e.to_string(),
+            }])
+        })?
+        .clone();
     let idx = header_index(&headers, &["uscc", "name", "district_code"])?;
     let mut errors = Vec::new();
     let mut rows = Vec::new();
@@ -130,7 +177,11 @@ pub fn enterprises(conn: &mut DbConnection, actor: &str, text: &str, progress: b
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                errors.push(RowError {
+                    line,
+                    field: "row".into(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -138,44 +189,100 @@ pub fn enterprises(conn: &mut DbConnection, actor: &str, text: &str, progress: b
         let uscc = match Uscc::parse(cell(&rec, &idx, "uscc")) {
             Ok(u) => Some(u.as_str().to_string()),
             Err(e) => {
-                errors.push(RowError { line, field: "uscc".into(), message: e.message().into() });
+                errors.push(RowError {
+                    line,
+                    field: "uscc".into(),
+                    message: e.message().into(),
+                });
                 None
             }
         };
         if let Some(u) = &uscc {
             if existing.contains(u) {
-                errors.push(RowError { line, field: "uscc".into(), message: format!("{u} is already registered") });
+                errors.push(RowError {
+                    line,
+                    field: "uscc".into(),
+                    message: format!("{u} is already registered"),
+                });
             } else if !seen.insert(u.clone()) {
-                errors.push(RowError { line, field: "uscc".into(), message: format!("{u} appears twice in this file") });
+                errors.push(RowError {
+                    line,
+                    field: "uscc".into(),
+                    message: format!("{u} appears twice in this file"),
+                });
             }
         }
         let name = cell(&rec, &idx, "name").to_string();
         if name.is_empty() || name.chars().count() > 200 {
-            errors.push(RowError { line, field: "name".into(), message: "name must be 1–200 characters".into() });
+            errors.push(RowError {
+                line,
+                field: "name".into(),
+                message: "name must be 1–200 characters".into(),
+            });
         }
         let district = cell(&rec, &idx, "district_code").to_string();
         if !districts.contains(&district) {
-            errors.push(RowError { line, field: "district_code".into(), message: format!("{district:?} is not a district of Shenyang") });
+            errors.push(RowError {
+                line,
+                field: "district_code".into(),
+                message: format!("{district:?} is not a district of Shenyang"),
+            });
         }
         let cluster = cell(&rec, &idx, "cluster_code").to_string();
-        let cluster = if cluster.is_empty() { None } else { Some(cluster) };
+        let cluster = if cluster.is_empty() {
+            None
+        } else {
+            Some(cluster)
+        };
         if let Some(c) = &cluster
-            && !clusters.contains(c) {
-                errors.push(RowError { line, field: "cluster_code".into(), message: format!("{c:?} is not a known cluster") });
-            }
-        let founded = date_cell(cell(&rec, &idx, "founded_on"), "founded_on", line, &mut errors);
-        let niche = date_cell(cell(&rec, &idx, "niche_entered_on"), "niche_entered_on", line, &mut errors);
+            && !clusters.contains(c)
+        {
+            errors.push(RowError {
+                line,
+                field: "cluster_code".into(),
+                message: format!("{c:?} is not a known cluster"),
+            });
+        }
+        let founded = date_cell(
+            cell(&rec, &idx, "founded_on"),
+            "founded_on",
+            line,
+            &mut errors,
+        );
+        let niche = date_cell(
+            cell(&rec, &idx, "niche_entered_on"),
+            "niche_entered_on",
+            line,
+            &mut errors,
+        );
         if founded.is_some_and(|d| d > today) {
-            errors.push(RowError { line, field: "founded_on".into(), message: "in the future".into() });
+            errors.push(RowError {
+                line,
+                field: "founded_on".into(),
+                message: "in the future".into(),
+            });
         }
         if let (Some(f), Some(n)) = (founded, niche)
-            && n < f {
-                errors.push(RowError { line, field: "niche_entered_on".into(), message: "before the founding date".into() });
-            }
+            && n < f
+        {
+            errors.push(RowError {
+                line,
+                field: "niche_entered_on".into(),
+                message: "before the founding date".into(),
+            });
+        }
         if errors.len() == before
-            && let Some(uscc) = uscc {
-                rows.push(EnterpriseRow { uscc, name, district_code: district, cluster_code: cluster, founded_on: founded, niche_entered_on: niche });
-            }
+            && let Some(uscc) = uscc
+        {
+            rows.push(EnterpriseRow {
+                uscc,
+                name,
+                district_code: district,
+                cluster_code: cluster,
+                founded_on: founded,
+                niche_entered_on: niche,
+            });
+        }
         if errors.len() >= MAX_REPORTED {
             break;
         }
@@ -213,7 +320,9 @@ pub fn enterprises(conn: &mut DbConnection, actor: &str, text: &str, progress: b
             "import",
             file_hash(text),
             None,
-            Some(&serde_json::json!({"rows": written, "uscc": rows.iter().map(|r| r.uscc.as_str()).collect::<Vec<_>>()})),
+            Some(
+                &serde_json::json!({"rows": written, "uscc": rows.iter().map(|r| r.uscc.as_str()).collect::<Vec<_>>()}),
+            ),
         )?;
         Ok(written)
     })?;
@@ -222,15 +331,33 @@ pub fn enterprises(conn: &mut DbConnection, actor: &str, text: &str, progress: b
 }
 
 /// Wide format: `uscc,year,<indicator code>…`; an empty cell is "not reported".
-pub fn facts(conn: &mut DbConnection, actor: &str, text: &str, progress: bool) -> Result<usize, ImportError> {
+pub fn facts(
+    conn: &mut DbConnection,
+    actor: &str,
+    text: &str,
+    progress: bool,
+) -> Result<usize, ImportError> {
     let ids: HashMap<String, i32> = ent_rows::ids_by_uscc(conn)?.into_iter().collect();
     let mut rdr = reader(text);
-    let headers = rdr.headers().map_err(|e| ImportError::Rows(vec![RowError { line: 1, field: "header".into(), message: e.to_string() }]))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| {
+            ImportError::Rows(vec![RowError {
+                line: 1,
+                field: "header".into(),
+                message: e.to_string(),
+            }])
+        })?
+        .clone();
     let idx = header_index(&headers, &["uscc", "year"])?;
     let mut errors = Vec::new();
     for h in headers.iter() {
         if h != "uscc" && h != "year" && crate::catalog::indicator(h).is_none() {
-            errors.push(RowError { line: 1, field: h.into(), message: "not an indicator code (GET /api/v1/indicators)".into() });
+            errors.push(RowError {
+                line: 1,
+                field: h.into(),
+                message: "not an indicator code (GET /api/v1/indicators)".into(),
+            });
         }
     }
     if !errors.is_empty() {
@@ -243,21 +370,37 @@ pub fn facts(conn: &mut DbConnection, actor: &str, text: &str, progress: bool) -
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                errors.push(RowError {
+                    line,
+                    field: "row".into(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
         let uscc = cell(&rec, &idx, "uscc").to_ascii_uppercase();
         let Some(&eid) = ids.get(&uscc) else {
-            errors.push(RowError { line, field: "uscc".into(), message: format!("{uscc:?} is not a registered enterprise") });
+            errors.push(RowError {
+                line,
+                field: "uscc".into(),
+                message: format!("{uscc:?} is not a registered enterprise"),
+            });
             continue;
         };
         let Ok(year) = cell(&rec, &idx, "year").parse::<i32>() else {
-            errors.push(RowError { line, field: "year".into(), message: "not a year".into() });
+            errors.push(RowError {
+                line,
+                field: "year".into(),
+                message: "not a year".into(),
+            });
             continue;
         };
         if !seen.insert((eid, year)) {
-            errors.push(RowError { line, field: "year".into(), message: format!("{uscc} {year} appears twice in this file") });
+            errors.push(RowError {
+                line,
+                field: "year".into(),
+                message: format!("{uscc} {year} appears twice in this file"),
+            });
             continue;
         }
         let mut raw = Map::new();
@@ -280,7 +423,11 @@ pub fn facts(conn: &mut DbConnection, actor: &str, text: &str, progress: bool) -
             Ok(canonical) => parsed.push((eid, year, canonical)),
             Err(AppError::Validation(fs)) => {
                 for f in fs {
-                    errors.push(RowError { line, field: f.field.trim_start_matches("facts.").to_string(), message: f.message });
+                    errors.push(RowError {
+                        line,
+                        field: f.field.trim_start_matches("facts.").to_string(),
+                        message: f.message,
+                    });
                 }
             }
             Err(other) => return Err(ImportError::Other(other)),
@@ -298,7 +445,16 @@ pub fn facts(conn: &mut DbConnection, actor: &str, text: &str, progress: bool) -
         for (eid, year, facts) in &parsed {
             let existing = crate::models::facts::get(conn, *eid, *year)?;
             let text = Value::Object(facts.clone()).to_string();
-            crate::models::facts::put(conn, *eid, *year, &text, &text, existing.map(|e| e.revision), actor, at)?;
+            crate::models::facts::put(
+                conn,
+                *eid,
+                *year,
+                &text,
+                &text,
+                existing.map(|e| e.revision),
+                actor,
+                at,
+            )?;
             pb.inc(1);
         }
         crate::services::audit::record::<(), _>(
@@ -336,8 +492,27 @@ pub struct CertificationItem {
 /// CSV with the same columns: `uscc,name,district_code,cluster,tier,number,issued_on,valid_from,valid_to,batch`.
 pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationItem)>, ImportError> {
     let mut rdr = reader(text);
-    let headers = rdr.headers().map_err(|e| ImportError::Rows(vec![RowError { line: 1, field: "header".into(), message: e.to_string() }]))?.clone();
-    let idx = header_index(&headers, &["uscc", "tier", "number", "issued_on", "valid_from", "valid_to"])?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| {
+            ImportError::Rows(vec![RowError {
+                line: 1,
+                field: "header".into(),
+                message: e.to_string(),
+            }])
+        })?
+        .clone();
+    let idx = header_index(
+        &headers,
+        &[
+            "uscc",
+            "tier",
+            "number",
+            "issued_on",
+            "valid_from",
+            "valid_to",
+        ],
+    )?;
     let mut errors = Vec::new();
     let mut items = Vec::new();
     for (n, rec) in rdr.records().enumerate() {
@@ -345,18 +520,40 @@ pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationIte
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError { line, field: "row".into(), message: e.to_string() });
+                errors.push(RowError {
+                    line,
+                    field: "row".into(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
         let opt = |name: &str| Some(cell(&rec, &idx, name).to_string()).filter(|s| !s.is_empty());
         let before = errors.len();
-        let issued = date_cell(cell(&rec, &idx, "issued_on"), "issued_on", line, &mut errors);
-        let from = date_cell(cell(&rec, &idx, "valid_from"), "valid_from", line, &mut errors);
+        let issued = date_cell(
+            cell(&rec, &idx, "issued_on"),
+            "issued_on",
+            line,
+            &mut errors,
+        );
+        let from = date_cell(
+            cell(&rec, &idx, "valid_from"),
+            "valid_from",
+            line,
+            &mut errors,
+        );
         let to = date_cell(cell(&rec, &idx, "valid_to"), "valid_to", line, &mut errors);
-        for (f, v) in [("issued_on", issued), ("valid_from", from), ("valid_to", to)] {
+        for (f, v) in [
+            ("issued_on", issued),
+            ("valid_from", from),
+            ("valid_to", to),
+        ] {
             if v.is_none() && !errors[before..].iter().any(|e| e.field == f) {
-                errors.push(RowError { line, field: f.into(), message: "required".into() });
+                errors.push(RowError {
+                    line,
+                    field: f.into(),
+                    message: "required".into(),
+                });
             }
         }
         if let (Some(issued_on), Some(valid_from), Some(valid_to)) = (issued, from, to) {
@@ -377,16 +574,34 @@ pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationIte
             ));
         }
     }
-    if errors.is_empty() { Ok(items) } else { Err(ImportError::Rows(errors)) }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(ImportError::Rows(errors))
+    }
 }
 
 /// Imports existing titles, all or nothing: enterprises matched by credit code (created when
 /// missing), each title recorded in the audit trail as imported.
-pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, CertificationItem)], progress: bool) -> Result<usize, ImportError> {
+pub fn certifications(
+    conn: &mut DbConnection,
+    actor: &str,
+    items: &[(u64, CertificationItem)],
+    progress: bool,
+) -> Result<usize, ImportError> {
     use crate::models::certification::{self as certs, NewCertification};
-    let districts: HashSet<String> = reference::all_districts(conn)?.into_iter().map(|d| d.code).collect();
-    let clusters: HashSet<String> = reference::all_clusters(conn)?.into_iter().map(|c| c.code).collect();
-    let tiers: HashSet<String> = reference::all_tiers(conn)?.into_iter().map(|t| t.code).collect();
+    let districts: HashSet<String> = reference::all_districts(conn)?
+        .into_iter()
+        .map(|d| d.code)
+        .collect();
+    let clusters: HashSet<String> = reference::all_clusters(conn)?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let tiers: HashSet<String> = reference::all_tiers(conn)?
+        .into_iter()
+        .map(|t| t.code)
+        .collect();
     let today = chrono::Utc::now().date_naive();
     let mut errors = Vec::new();
     let mut numbers = HashSet::new();
@@ -395,7 +610,13 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
     let known: HashMap<String, i32> = ent_rows::ids_by_uscc(conn)?.into_iter().collect();
     for (line, it) in items {
         let line = *line;
-        let mut err = |field: &str, message: String| errors.push(RowError { line, field: field.into(), message });
+        let mut err = |field: &str, message: String| {
+            errors.push(RowError {
+                line,
+                field: field.into(),
+                message,
+            })
+        };
         let uscc = match Uscc::parse(&it.uscc) {
             Ok(u) => u.as_str().to_string(),
             Err(e) => {
@@ -408,7 +629,10 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
         }
         let number = it.number.trim();
         if number.is_empty() || number.chars().count() > 64 {
-            err("number", "a certificate number of 1–64 characters is required".into());
+            err(
+                "number",
+                "a certificate number of 1–64 characters is required".into(),
+            );
         } else if !numbers.insert(number.to_string()) {
             err("number", format!("{number} appears twice in this import"));
         }
@@ -422,20 +646,34 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
             let name = it.name.clone().unwrap_or_default();
             let district = it.district_code.clone().unwrap_or_default();
             if name.trim().is_empty() {
-                err("name", format!("{uscc} is not registered: name is needed to create it"));
+                err(
+                    "name",
+                    format!("{uscc} is not registered: name is needed to create it"),
+                );
             }
             if !districts.contains(&district) {
-                err("district_code", format!("{uscc} is not registered: a Shenyang district code is needed to create it"));
+                err(
+                    "district_code",
+                    format!(
+                        "{uscc} is not registered: a Shenyang district code is needed to create it"
+                    ),
+                );
             }
-            if let Some(c) = &it.cluster {
-                if !clusters.contains(c) {
-                    err("cluster", format!("{c:?} is not a known cluster"));
-                }
+            if let Some(c) = &it.cluster
+                && !clusters.contains(c)
+            {
+                err("cluster", format!("{c:?} is not a known cluster"));
             }
-            new_enterprises.insert(uscc.clone(), (name.trim().to_string(), district, it.cluster.clone()));
+            new_enterprises.insert(
+                uscc.clone(),
+                (name.trim().to_string(), district, it.cluster.clone()),
+            );
         }
         if it.valid_to >= today && !current_in_file.insert((uscc.clone(), it.tier.clone())) {
-            err("tier", format!("{uscc} has two unexpired {} titles in this import", it.tier));
+            err(
+                "tier",
+                format!("{uscc} has two unexpired {} titles in this import", it.tier),
+            );
         }
         if errors.len() >= MAX_REPORTED {
             break;
@@ -443,7 +681,10 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
     }
     // Numbers already on file (checked before writing: on PostgreSQL a failed insert would
     // abort the whole transaction).
-    let wanted: Vec<String> = items.iter().map(|(_, it)| it.number.trim().to_string()).collect();
+    let wanted: Vec<String> = items
+        .iter()
+        .map(|(_, it)| it.number.trim().to_string())
+        .collect();
     let mut taken = HashSet::new();
     for chunk in wanted.chunks(500) {
         use diesel::prelude::*;
@@ -455,7 +696,11 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
     }
     for (line, it) in items {
         if taken.contains(it.number.trim()) {
-            errors.push(RowError { line: *line, field: "number".into(), message: format!("certificate {} already exists", it.number.trim()) });
+            errors.push(RowError {
+                line: *line,
+                field: "number".into(),
+                message: format!("certificate {} already exists", it.number.trim()),
+            });
         }
     }
     if !errors.is_empty() {
@@ -485,17 +730,24 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
         }
         let mut row_errors = Vec::new();
         for (line, it) in items {
-            let uscc = Uscc::parse(&it.uscc).map(|u| u.as_str().to_string()).unwrap_or_default();
+            let uscc = Uscc::parse(&it.uscc)
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default();
             let Some(&eid) = ids.get(&uscc) else { continue };
             let is_current = it.valid_to >= today;
-            if is_current {
-                if let Some(existing) = certs::current(conn, eid, &it.tier)? {
-                    if existing.valid_to >= today {
-                        row_errors.push(RowError { line: *line, field: "tier".into(), message: format!("{uscc} already holds current {} title {}", it.tier, existing.number) });
-                        continue;
-                    }
-                    certs::clear_current(conn, existing.id)?;
+            if is_current && let Some(existing) = certs::current(conn, eid, &it.tier)? {
+                if existing.valid_to >= today {
+                    row_errors.push(RowError {
+                        line: *line,
+                        field: "tier".into(),
+                        message: format!(
+                            "{uscc} already holds current {} title {}",
+                            it.tier, existing.number
+                        ),
+                    });
+                    continue;
                 }
+                certs::clear_current(conn, existing.id)?;
             }
             let id = certs::insert(
                 conn,
@@ -521,8 +773,10 @@ pub fn certifications(conn: &mut DbConnection, actor: &str, items: &[(u64, Certi
                 "certification",
                 id,
                 None,
-                Some(&serde_json::json!({"imported": true, "uscc": uscc, "tier": it.tier, "number": it.number.trim(),
-                    "issued_on": it.issued_on, "valid_from": it.valid_from, "valid_to": it.valid_to, "batch": it.batch})),
+                Some(
+                    &serde_json::json!({"imported": true, "uscc": uscc, "tier": it.tier, "number": it.number.trim(),
+                    "issued_on": it.issued_on, "valid_from": it.valid_from, "valid_to": it.valid_to, "batch": it.batch}),
+                ),
             )?;
             pb.inc(1);
         }

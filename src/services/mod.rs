@@ -1,20 +1,20 @@
 //! Business rules. Sync functions taking `&mut DbConnection`; they own their transactions
 //! and work the same from a handler, a test or the CLI.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod batch;
-pub mod enterprises;
+pub mod certifications;
 pub mod demo;
+pub mod enterprises;
+pub mod evaluations;
 pub mod facts;
+pub mod idempotency;
 pub mod import;
 pub mod quotas;
 pub mod reference;
 pub mod report_files;
 pub mod rollup;
-pub mod evaluations;
 pub mod rulesets;
 pub mod users;
-pub mod applications;
-pub mod certifications;
-pub mod idempotency;

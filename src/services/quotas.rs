@@ -9,14 +9,62 @@ use crate::services::reference::CITY_SCOPE;
 
 /// (tiers, measure, target, 中文, English) — the city's 2025 plan.
 pub const PLAN: [(&[&str], &str, i32, &str, &str); 8] = [
-    (&["little_giant"], "new", 10, "新增国家级专精特新“小巨人”企业", "New national Little Giants"),
-    (&["srdi_sme"], "new", 100, "新增省级专精特新中小企业", "New provincial SRDI SMEs"),
-    (&["single_champion"], "new", 5, "新增制造业单项冠军企业", "New manufacturing single champions"),
-    (&["smart_factory_advanced"], "new", 15, "新增先进级智能工厂", "New advanced smart factories"),
-    (&["smart_factory_excellent", "smart_factory_leading"], "new", 2, "新增卓越级、领航级智能工厂", "New excellent or leading smart factories"),
-    (&["tech_sme"], "active", 30_000, "科技型中小企业（在册）", "Technology-based SMEs on the register"),
-    (&["digital_transformation"], "active", 700, "智改数转企业（在册）", "Enterprises in intelligent and digital transformation"),
-    (&["industrial_design_center"], "active", 50, "工业设计中心（在册）", "Industrial design centres"),
+    (
+        &["little_giant"],
+        "new",
+        10,
+        "新增国家级专精特新“小巨人”企业",
+        "New national Little Giants",
+    ),
+    (
+        &["srdi_sme"],
+        "new",
+        100,
+        "新增省级专精特新中小企业",
+        "New provincial SRDI SMEs",
+    ),
+    (
+        &["single_champion"],
+        "new",
+        5,
+        "新增制造业单项冠军企业",
+        "New manufacturing single champions",
+    ),
+    (
+        &["smart_factory_advanced"],
+        "new",
+        15,
+        "新增先进级智能工厂",
+        "New advanced smart factories",
+    ),
+    (
+        &["smart_factory_excellent", "smart_factory_leading"],
+        "new",
+        2,
+        "新增卓越级、领航级智能工厂",
+        "New excellent or leading smart factories",
+    ),
+    (
+        &["tech_sme"],
+        "active",
+        30_000,
+        "科技型中小企业（在册）",
+        "Technology-based SMEs on the register",
+    ),
+    (
+        &["digital_transformation"],
+        "active",
+        700,
+        "智改数转企业（在册）",
+        "Enterprises in intelligent and digital transformation",
+    ),
+    (
+        &["industrial_design_center"],
+        "active",
+        50,
+        "工业设计中心（在册）",
+        "Industrial design centres",
+    ),
 ];
 
 /// Sorted, de-duplicated, comma-joined: one spelling per set of tiers.
@@ -38,10 +86,29 @@ pub fn seed_plan(conn: &mut DbConnection) -> AppResult<()> {
                 let at = now();
                 let id = rows::insert(
                     conn,
-                    &NewQuota { year, scope: CITY_SCOPE, tiers: &key, measure, target, label_zh: zh, label_en: en, lock_version: 1, created_at: at, updated_at: at },
+                    &NewQuota {
+                        year,
+                        scope: CITY_SCOPE,
+                        tiers: &key,
+                        measure,
+                        target,
+                        label_zh: zh,
+                        label_en: en,
+                        lock_version: 1,
+                        created_at: at,
+                        updated_at: at,
+                    },
                 )?;
                 let q = rows::find(conn, id)?;
-                crate::services::audit::record::<(), _>(conn, "seed", "quota.create", "quota", id, None, q.as_ref())?;
+                crate::services::audit::record::<(), _>(
+                    conn,
+                    "seed",
+                    "quota.create",
+                    "quota",
+                    id,
+                    None,
+                    q.as_ref(),
+                )?;
             }
         }
         Ok(())
@@ -62,26 +129,46 @@ pub struct QuotaInput {
 fn check(conn: &mut DbConnection, q: &QuotaInput) -> AppResult<()> {
     let mut errors = Vec::new();
     if !(2000..=2100).contains(&q.year) {
-        errors.push(FieldError::new("year", "range", "year must be between 2000 and 2100"));
+        errors.push(FieldError::new(
+            "year",
+            "range",
+            "year must be between 2000 and 2100",
+        ));
     }
     if q.scope != CITY_SCOPE && crate::models::reference::district(conn, &q.scope)?.is_none() {
-        errors.push(FieldError::new("scope", "unknown_scope", format!("{CITY_SCOPE} (the city) or a district code")));
+        errors.push(FieldError::new(
+            "scope",
+            "unknown_scope",
+            format!("{CITY_SCOPE} (the city) or a district code"),
+        ));
     }
     if q.tiers.is_empty() {
         errors.push(FieldError::new("tiers", "required", "at least one tier"));
     }
     for (i, t) in q.tiers.iter().enumerate() {
         if crate::models::reference::tier(conn, t)?.is_none() {
-            errors.push(FieldError::new(format!("tiers[{i}]"), "unknown_tier", format!("{t:?} is not a tier")));
+            errors.push(FieldError::new(
+                format!("tiers[{i}]"),
+                "unknown_tier",
+                format!("{t:?} is not a tier"),
+            ));
         }
     }
     if q.measure != "new" && q.measure != "active" {
         errors.push(FieldError::new("measure", "enum", "new or active"));
     }
     if !(1..=10_000_000).contains(&q.target) {
-        errors.push(FieldError::new("target", "range", "a whole number from 1 to 10,000,000"));
+        errors.push(FieldError::new(
+            "target",
+            "range",
+            "a whole number from 1 to 10,000,000",
+        ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 pub fn create(conn: &mut DbConnection, actor: &str, q: QuotaInput) -> AppResult<Quota> {
@@ -89,7 +176,9 @@ pub fn create(conn: &mut DbConnection, actor: &str, q: QuotaInput) -> AppResult<
         check(conn, &q)?;
         let key = tiers_key(&q.tiers);
         if rows::find_key(conn, q.year, &q.scope, &key, &q.measure)?.is_some() {
-            return Err(AppError::Conflict("a quota for this year, scope, tiers and measure already exists".into()));
+            return Err(AppError::Conflict(
+                "a quota for this year, scope, tiers and measure already exists".into(),
+            ));
         }
         let at = now();
         let id = rows::insert(
@@ -108,7 +197,15 @@ pub fn create(conn: &mut DbConnection, actor: &str, q: QuotaInput) -> AppResult<
             },
         )?;
         let created = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-        crate::services::audit::record::<(), _>(conn, actor, "quota.create", "quota", id, None, Some(&created))?;
+        crate::services::audit::record::<(), _>(
+            conn,
+            actor,
+            "quota.create",
+            "quota",
+            id,
+            None,
+            Some(&created),
+        )?;
         Ok(created)
     })
 }
@@ -117,7 +214,15 @@ pub fn etag(q: &Quota) -> String {
     format!("\"q{}-v{}\"", q.id, q.lock_version)
 }
 
-pub fn update(conn: &mut DbConnection, actor: &str, id: i32, if_match: &str, target: Option<i64>, label_zh: Option<String>, label_en: Option<String>) -> AppResult<Quota> {
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &str,
+    id: i32,
+    if_match: &str,
+    target: Option<i64>,
+    label_zh: Option<String>,
+    label_en: Option<String>,
+) -> AppResult<Quota> {
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if if_match.trim() != etag(&current) && if_match.trim() != "*" {
@@ -125,15 +230,36 @@ pub fn update(conn: &mut DbConnection, actor: &str, id: i32, if_match: &str, tar
         }
         let target = target.unwrap_or(current.target as i64);
         if !(1..=10_000_000).contains(&target) {
-            return Err(AppError::field("target", "range", "a whole number from 1 to 10,000,000"));
+            return Err(AppError::field(
+                "target",
+                "range",
+                "a whole number from 1 to 10,000,000",
+            ));
         }
         let zh = label_zh.unwrap_or_else(|| current.label_zh.clone());
         let en = label_en.unwrap_or_else(|| current.label_en.clone());
-        if rows::update_guarded(conn, id, current.lock_version, target as i32, &zh, &en, now())? == 0 {
+        if rows::update_guarded(
+            conn,
+            id,
+            current.lock_version,
+            target as i32,
+            &zh,
+            &en,
+            now(),
+        )? == 0
+        {
             return Err(AppError::PreconditionFailed);
         }
         let after = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-        crate::services::audit::record(conn, actor, "quota.update", "quota", id, Some(&current), Some(&after))?;
+        crate::services::audit::record(
+            conn,
+            actor,
+            "quota.update",
+            "quota",
+            id,
+            Some(&current),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
@@ -142,7 +268,15 @@ pub fn delete(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<()> {
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         rows::delete(conn, id)?;
-        crate::services::audit::record::<_, ()>(conn, actor, "quota.delete", "quota", id, Some(&current), None)?;
+        crate::services::audit::record::<_, ()>(
+            conn,
+            actor,
+            "quota.delete",
+            "quota",
+            id,
+            Some(&current),
+            None,
+        )?;
         Ok(())
     })
 }

@@ -6,23 +6,45 @@ use crate::services::rollup::{QuotaRollup, Rollup};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 fn measure_zh(m: &str) -> &'static str {
-    if m == "new" { "新增 new" } else { "在册 active" }
+    if m == "new" {
+        "新增 new"
+    } else {
+        "在册 active"
+    }
 }
 
 fn pace_zh(q: &QuotaRollup) -> &'static str {
-    if q.on_pace { "进度正常 on pace" } else { "落后 behind" }
+    if q.on_pace {
+        "进度正常 on pace"
+    } else {
+        "落后 behind"
+    }
 }
 
 fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 /// One row per quota × (total, district, cluster, month), with a BOM for spreadsheet programs.
 pub fn to_csv(r: &Rollup) -> String {
-    let mut out = String::from("\u{feff}年度 year,报告日期 as_of,指标编号 quota_id,指标 quota,口径 measure,范围 scope,维度 dimension,代码 code,名称 name,目标 target,完成 achieved,缺口 gap,完成率% percent,应完成 expected_by_now,进度 pace,已提交 submitted,审核中 under_review,预计符合 predicted_eligible\n");
+    let mut out = String::from(
+        "\u{feff}年度 year,报告日期 as_of,指标编号 quota_id,指标 quota,口径 measure,范围 scope,维度 dimension,代码 code,名称 name,目标 target,完成 achieved,缺口 gap,完成率% percent,应完成 expected_by_now,进度 pace,已提交 submitted,审核中 under_review,预计符合 predicted_eligible\n",
+    );
     for q in &r.quotas {
         let label = format!("{} {}", q.label_zh, q.label_en);
-        let head = format!("{},{},{},{},{},{}", r.year, r.as_of, q.id, csv_cell(&label), measure_zh(&q.measure), q.scope);
+        let head = format!(
+            "{},{},{},{},{},{}",
+            r.year,
+            r.as_of,
+            q.id,
+            csv_cell(&label),
+            measure_zh(&q.measure),
+            q.scope
+        );
         out.push_str(&format!(
             "{head},合计 total,{},{},{},{},{},{},{},{},{},{},{}\n",
             q.scope,
@@ -38,14 +60,27 @@ pub fn to_csv(r: &Rollup) -> String {
             q.pipeline.predicted_eligible
         ));
         for d in &q.by_district {
-            out.push_str(&format!("{head},区县 district,{},{},,{},,,,,,,\n", d.code, csv_cell(&format!("{} {}", d.name, d.name_en)), d.achieved));
+            out.push_str(&format!(
+                "{head},区县 district,{},{},,{},,,,,,,\n",
+                d.code,
+                csv_cell(&format!("{} {}", d.name, d.name_en)),
+                d.achieved
+            ));
         }
         for c in &q.by_cluster {
-            out.push_str(&format!("{head},产业集群 cluster,{},{},,{},,,,,,,\n", c.code, csv_cell(&format!("{} {}", c.name, c.name_en)), c.achieved));
+            out.push_str(&format!(
+                "{head},产业集群 cluster,{},{},,{},,,,,,,\n",
+                c.code,
+                csv_cell(&format!("{} {}", c.name, c.name_en)),
+                c.achieved
+            ));
         }
         for m in &r.monthly {
             let n = m.cumulative.get(&q.id.to_string()).copied().unwrap_or(0);
-            out.push_str(&format!("{head},月度累计 month,{},{},,{},,,,,,,\n", m.month, m.through, n));
+            out.push_str(&format!(
+                "{head},月度累计 month,{},{},,{},,,,,,,\n",
+                m.month, m.through, n
+            ));
         }
     }
     out
@@ -60,8 +95,18 @@ pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
         let ws = wb.add_worksheet();
         ws.set_name("总览 Summary")?;
         let headers = [
-            "指标 quota", "口径 measure", "范围 scope", "目标 target", "完成 achieved", "缺口 gap", "完成率% percent",
-            "应完成 expected", "进度 pace", "已提交 submitted", "审核中 under review", "预计符合 predicted eligible",
+            "指标 quota",
+            "口径 measure",
+            "范围 scope",
+            "目标 target",
+            "完成 achieved",
+            "缺口 gap",
+            "完成率% percent",
+            "应完成 expected",
+            "进度 pace",
+            "已提交 submitted",
+            "审核中 under review",
+            "预计符合 predicted eligible",
         ];
         for (c, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &bold)?;
@@ -91,13 +136,32 @@ pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
         ws.write_string_with_format(0, 0, "代码 code", &bold)?;
         ws.write_string_with_format(0, 1, "名称 name", &bold)?;
         for (j, q) in r.quotas.iter().enumerate() {
-            ws.write_string_with_format(0, j as u16 + 2, format!("{} {}", q.label_zh, q.label_en), &bold)?;
+            ws.write_string_with_format(
+                0,
+                j as u16 + 2,
+                format!("{} {}", q.label_zh, q.label_en),
+                &bold,
+            )?;
         }
-        let rows = r.quotas.first().map(|q| if by_district { q.by_district.len() } else { q.by_cluster.len() }).unwrap_or(0);
+        let rows = r
+            .quotas
+            .first()
+            .map(|q| {
+                if by_district {
+                    q.by_district.len()
+                } else {
+                    q.by_cluster.len()
+                }
+            })
+            .unwrap_or(0);
         for i in 0..rows {
             let row = i as u32 + 1;
             for (j, q) in r.quotas.iter().enumerate() {
-                let list = if by_district { &q.by_district } else { &q.by_cluster };
+                let list = if by_district {
+                    &q.by_district
+                } else {
+                    &q.by_cluster
+                };
                 if let Some(b) = list.get(i) {
                     if j == 0 {
                         ws.write_string(row, 0, &b.code)?;
@@ -110,8 +174,17 @@ pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
         let total_row = rows as u32 + 1;
         ws.write_string_with_format(total_row, 1, "合计 total", &bold)?;
         for (j, q) in r.quotas.iter().enumerate() {
-            let list = if by_district { &q.by_district } else { &q.by_cluster };
-            ws.write_number_with_format(total_row, j as u16 + 2, list.iter().map(|b| b.achieved).sum::<i64>() as f64, &bold)?;
+            let list = if by_district {
+                &q.by_district
+            } else {
+                &q.by_cluster
+            };
+            ws.write_number_with_format(
+                total_row,
+                j as u16 + 2,
+                list.iter().map(|b| b.achieved).sum::<i64>() as f64,
+                &bold,
+            )?;
         }
         ws.set_column_width(1, 30)?;
         ws.set_freeze_panes(1, 2)?;
@@ -121,13 +194,22 @@ pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
         ws.set_name("月度 Monthly")?;
         ws.write_string_with_format(0, 0, "月份 month", &bold)?;
         for (j, q) in r.quotas.iter().enumerate() {
-            ws.write_string_with_format(0, j as u16 + 1, format!("{} {}", q.label_zh, q.label_en), &bold)?;
+            ws.write_string_with_format(
+                0,
+                j as u16 + 1,
+                format!("{} {}", q.label_zh, q.label_en),
+                &bold,
+            )?;
         }
         for (i, m) in r.monthly.iter().enumerate() {
             let row = i as u32 + 1;
             ws.write_string(row, 0, &m.month)?;
             for (j, q) in r.quotas.iter().enumerate() {
-                ws.write_number(row, j as u16 + 1, m.cumulative.get(&q.id.to_string()).copied().unwrap_or(0) as f64)?;
+                ws.write_number(
+                    row,
+                    j as u16 + 1,
+                    m.cumulative.get(&q.id.to_string()).copied().unwrap_or(0) as f64,
+                )?;
             }
         }
         ws.set_freeze_panes(1, 1)?;
@@ -145,7 +227,18 @@ pub fn to_table(r: &Rollup) -> String {
     let mut out = format!("ladder rollup · 年度 {} · 报告日期 {}\n", r.year, r.as_of);
     out.push_str(&format!(
         "{:<4} {:<34} {:<6} {:>8} {:>8} {:>8} {:>7} {:>9}  {:<6} {:>5} {:>5} {:>5}\n",
-        "id", "quota", "measure", "target", "achieved", "gap", "%", "expected", "pace", "sub", "rev", "pred"
+        "id",
+        "quota",
+        "measure",
+        "target",
+        "achieved",
+        "gap",
+        "%",
+        "expected",
+        "pace",
+        "sub",
+        "rev",
+        "pred"
     ));
     for q in &r.quotas {
         let label: String = q.label_zh.chars().take(17).collect();

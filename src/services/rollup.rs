@@ -71,7 +71,11 @@ pub struct Rollup {
 }
 
 fn month_end(year: i32, month: u32) -> NaiveDate {
-    let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) };
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
     next.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MIN)
 }
 
@@ -100,7 +104,11 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
     let year_end = month_end(year, 12);
     // Day 0 is the report date; then one day per month of the year up to it.
     let report_day = as_of.min(year_end);
-    let last_month = if as_of < year_start { 0 } else { report_day.month() };
+    let last_month = if as_of < year_start {
+        0
+    } else {
+        report_day.month()
+    };
     let mut days = vec![as_of];
     let mut month_days = Vec::new();
     for m in 1..=last_month {
@@ -112,14 +120,27 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
     let mut out = Vec::with_capacity(quotas.len());
     let mut monthly: Vec<Month> = month_days
         .iter()
-        .map(|(m, d)| Month { month: m.clone(), through: *d, cumulative: BTreeMap::new() })
+        .map(|(m, d)| Month {
+            month: m.clone(),
+            through: *d,
+            cumulative: BTreeMap::new(),
+        })
         .collect();
     for q in &quotas {
         let tiers = q.tier_list();
         let scope = (q.scope != CITY_SCOPE).then_some(q.scope.as_str());
-        let measure = if q.measure == "new" { Measure::New } else { Measure::Active };
+        let measure = if q.measure == "new" {
+            Measure::New
+        } else {
+            Measure::Active
+        };
         let groups = report::certification_counts(conn, &tiers, scope, measure, year_start, &days)?;
-        let at = |i: usize| groups.iter().map(|g| g.at.get(i).copied().unwrap_or(0)).sum::<i64>();
+        let at = |i: usize| {
+            groups
+                .iter()
+                .map(|g| g.at.get(i).copied().unwrap_or(0))
+                .sum::<i64>()
+        };
         let achieved = at(0);
         for (i, m) in monthly.iter_mut().enumerate() {
             m.cumulative.insert(q.id.to_string(), at(i + 1));
@@ -129,18 +150,35 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
         for g in &groups {
             let n = g.at.first().copied().unwrap_or(0);
             *by_d.entry(g.district.as_str()).or_default() += n;
-            *by_c.entry(g.cluster.clone().unwrap_or_default()).or_default() += n;
+            *by_c
+                .entry(g.cluster.clone().unwrap_or_default())
+                .or_default() += n;
         }
         let by_district = districts
             .iter()
-            .map(|d| Breakdown { code: d.code.clone(), name: d.name_zh.clone(), name_en: d.name_en.clone(), achieved: by_d.get(d.code.as_str()).copied().unwrap_or(0) })
+            .map(|d| Breakdown {
+                code: d.code.clone(),
+                name: d.name_zh.clone(),
+                name_en: d.name_en.clone(),
+                achieved: by_d.get(d.code.as_str()).copied().unwrap_or(0),
+            })
             .collect();
         let mut by_cluster: Vec<Breakdown> = clusters
             .iter()
-            .map(|c| Breakdown { code: c.code.clone(), name: c.name_zh.clone(), name_en: c.name_en.clone(), achieved: by_c.get(&c.code).copied().unwrap_or(0) })
+            .map(|c| Breakdown {
+                code: c.code.clone(),
+                name: c.name_zh.clone(),
+                name_en: c.name_en.clone(),
+                achieved: by_c.get(&c.code).copied().unwrap_or(0),
+            })
             .collect();
         if let Some(n) = by_c.get("").copied().filter(|n| *n > 0) {
-            by_cluster.push(Breakdown { code: String::new(), name: "未归类".into(), name_en: "Unassigned".into(), achieved: n });
+            by_cluster.push(Breakdown {
+                code: String::new(),
+                name: "未归类".into(),
+                name_en: "Unassigned".into(),
+                achieved: n,
+            });
         }
         let mut pipeline = Pipeline::default();
         for (state, prescreen, n) in report::pipeline(conn, &tiers, scope, year)? {
@@ -164,7 +202,11 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
             target,
             achieved,
             gap: (target - achieved).max(0),
-            percent: if target > 0 { round1(Decimal::from(achieved) * Decimal::from(100) / Decimal::from(target)) } else { Decimal::ZERO },
+            percent: if target > 0 {
+                round1(Decimal::from(achieved) * Decimal::from(100) / Decimal::from(target))
+            } else {
+                Decimal::ZERO
+            },
             expected_by_now: expected,
             on_pace: Decimal::from(achieved) >= expected,
             pipeline,
@@ -172,5 +214,52 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
             by_cluster,
         });
     }
-    Ok(Rollup { year, as_of, quotas: out, monthly })
+    Ok(Rollup {
+        year,
+        as_of,
+        quotas: out,
+        monthly,
+    })
+}
+
+/// Median seconds of the full rollup and of the bare aggregate (one `COUNT(*)` per quota on
+/// the report date, no breakdowns, no monthly series, no pipeline), over `iterations` runs each.
+pub fn bench(
+    conn: &mut DbConnection,
+    year: i32,
+    as_of: NaiveDate,
+    iterations: usize,
+) -> AppResult<(f64, f64)> {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let quotas = crate::models::quota::for_year(conn, Some(year))?;
+    let year_start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
+    let mut full = Vec::new();
+    let mut bare = Vec::new();
+    for _ in 0..iterations.max(1) {
+        let t = std::time::Instant::now();
+        let r = rollup(conn, year, as_of)?;
+        full.push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        let mut total = 0;
+        for q in &quotas {
+            let scope = (q.scope != CITY_SCOPE).then_some(q.scope.as_str());
+            let measure = if q.measure == "new" {
+                Measure::New
+            } else {
+                Measure::Active
+            };
+            total += report::bare_count(conn, &q.tier_list(), scope, measure, year_start, as_of)?;
+        }
+        bare.push(t.elapsed().as_secs_f64());
+        let achieved: i64 = r.quotas.iter().map(|q| q.achieved).sum();
+        if achieved != total {
+            return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                "rollup counted {achieved}, bare SQL {total}"
+            )));
+        }
+    }
+    Ok((median(full), median(bare)))
 }

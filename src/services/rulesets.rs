@@ -13,19 +13,58 @@ use std::sync::{Arc, RwLock};
 
 /// The rule sets shipped in fixtures/rulesets, embedded so a fresh binary seeds them.
 pub const SHIPPED: [(&str, &str); 13] = [
-    ("innovative_sme-2022", include_str!("../../fixtures/rulesets/innovative_sme-2022.json")),
-    ("tech_sme-2017", include_str!("../../fixtures/rulesets/tech_sme-2017.json")),
-    ("tech_innovative_sme-2026", include_str!("../../fixtures/rulesets/tech_innovative_sme-2026.json")),
-    ("srdi_sme-2022", include_str!("../../fixtures/rulesets/srdi_sme-2022.json")),
-    ("srdi_sme-2026", include_str!("../../fixtures/rulesets/srdi_sme-2026.json")),
-    ("little_giant-2022", include_str!("../../fixtures/rulesets/little_giant-2022.json")),
-    ("little_giant-2026", include_str!("../../fixtures/rulesets/little_giant-2026.json")),
-    ("single_champion-2023", include_str!("../../fixtures/rulesets/single_champion-2023.json")),
-    ("smart_factory_basic-2024", include_str!("../../fixtures/rulesets/smart_factory_basic-2024.json")),
-    ("smart_factory_advanced-2024", include_str!("../../fixtures/rulesets/smart_factory_advanced-2024.json")),
-    ("smart_factory_excellent-2024", include_str!("../../fixtures/rulesets/smart_factory_excellent-2024.json")),
-    ("smart_factory_leading-2024", include_str!("../../fixtures/rulesets/smart_factory_leading-2024.json")),
-    ("innovation_points-2024", include_str!("../../fixtures/rulesets/innovation_points-2024.json")),
+    (
+        "innovative_sme-2022",
+        include_str!("../../fixtures/rulesets/innovative_sme-2022.json"),
+    ),
+    (
+        "tech_sme-2017",
+        include_str!("../../fixtures/rulesets/tech_sme-2017.json"),
+    ),
+    (
+        "tech_innovative_sme-2026",
+        include_str!("../../fixtures/rulesets/tech_innovative_sme-2026.json"),
+    ),
+    (
+        "srdi_sme-2022",
+        include_str!("../../fixtures/rulesets/srdi_sme-2022.json"),
+    ),
+    (
+        "srdi_sme-2026",
+        include_str!("../../fixtures/rulesets/srdi_sme-2026.json"),
+    ),
+    (
+        "little_giant-2022",
+        include_str!("../../fixtures/rulesets/little_giant-2022.json"),
+    ),
+    (
+        "little_giant-2026",
+        include_str!("../../fixtures/rulesets/little_giant-2026.json"),
+    ),
+    (
+        "single_champion-2023",
+        include_str!("../../fixtures/rulesets/single_champion-2023.json"),
+    ),
+    (
+        "smart_factory_basic-2024",
+        include_str!("../../fixtures/rulesets/smart_factory_basic-2024.json"),
+    ),
+    (
+        "smart_factory_advanced-2024",
+        include_str!("../../fixtures/rulesets/smart_factory_advanced-2024.json"),
+    ),
+    (
+        "smart_factory_excellent-2024",
+        include_str!("../../fixtures/rulesets/smart_factory_excellent-2024.json"),
+    ),
+    (
+        "smart_factory_leading-2024",
+        include_str!("../../fixtures/rulesets/smart_factory_leading-2024.json"),
+    ),
+    (
+        "innovation_points-2024",
+        include_str!("../../fixtures/rulesets/innovation_points-2024.json"),
+    ),
 ];
 
 /// Compiled rule sets by id. Only published and retired ones are cached: they never change.
@@ -37,24 +76,32 @@ pub struct RuleCache {
 impl RuleCache {
     pub fn get(&self, row: &RuleSetRow) -> AppResult<Arc<RuleSet>> {
         if row.status != "draft"
-            && let Some(rs) = self.inner.read().ok().and_then(|m| m.get(&row.id).cloned()) {
-                return Ok(rs);
-            }
+            && let Some(rs) = self.inner.read().ok().and_then(|m| m.get(&row.id).cloned())
+        {
+            return Ok(rs);
+        }
         let rs = Arc::new(compile_text(&row.document)?);
         if row.status != "draft"
-            && let Ok(mut m) = self.inner.write() {
-                m.insert(row.id, rs.clone());
-            }
+            && let Ok(mut m) = self.inner.write()
+        {
+            m.insert(row.id, rs.clone());
+        }
         Ok(rs)
     }
 }
 
 fn problems_to_error(problems: Vec<engine::Problem>) -> AppError {
-    AppError::Validation(problems.into_iter().map(|p| FieldError::new(p.path, p.code, p.message)).collect())
+    AppError::Validation(
+        problems
+            .into_iter()
+            .map(|p| FieldError::new(p.path, p.code, p.message))
+            .collect(),
+    )
 }
 
 pub fn compile_text(doc: &str) -> AppResult<RuleSet> {
-    let value: Value = serde_json::from_str(doc).map_err(|e| AppError::field("document", "json", e.to_string()))?;
+    let value: Value = serde_json::from_str(doc)
+        .map_err(|e| AppError::field("document", "json", e.to_string()))?;
     engine::compile(&value).map_err(problems_to_error)
 }
 
@@ -62,7 +109,11 @@ pub fn compile_text(doc: &str) -> AppResult<RuleSet> {
 pub fn seed_shipped(conn: &mut DbConnection) -> anyhow::Result<()> {
     write_tx(conn, |conn| -> AppResult<()> {
         for (name, text) in SHIPPED {
-            let rs = compile_text(text).map_err(|e| AppError::Internal(anyhow::anyhow!("shipped rule set {name} does not compile: {e:?}")))?;
+            let rs = compile_text(text).map_err(|e| {
+                AppError::Internal(anyhow::anyhow!(
+                    "shipped rule set {name} does not compile: {e:?}"
+                ))
+            })?;
             let version = rs.version() as i32;
             if rows::by_tier_version(conn, rs.tier(), version)?.is_some() {
                 continue;
@@ -112,20 +163,44 @@ fn header(conn: &mut DbConnection, doc: &Value) -> AppResult<Header> {
     let mut errors = Vec::new();
     let tier = doc["tier"].as_str().unwrap_or_default().to_string();
     if tier.is_empty() {
-        errors.push(FieldError::new("$.tier", "required", "a tier code is required"));
+        errors.push(FieldError::new(
+            "$.tier",
+            "required",
+            "a tier code is required",
+        ));
     } else if crate::models::reference::tier(conn, &tier)?.is_none() {
-        errors.push(FieldError::new("$.tier", "unknown_tier", format!("{tier:?} is not a tier (GET /api/v1/tiers)")));
+        errors.push(FieldError::new(
+            "$.tier",
+            "unknown_tier",
+            format!("{tier:?} is not a tier (GET /api/v1/tiers)"),
+        ));
     }
     let version = doc["version"].as_i64().filter(|v| *v > 0 && *v < 100_000);
     if version.is_none() {
-        errors.push(FieldError::new("$.version", "type", "a positive integer is required"));
+        errors.push(FieldError::new(
+            "$.version",
+            "type",
+            "a positive integer is required",
+        ));
     }
     let date = |field: &str, errors: &mut Vec<FieldError>| -> Option<NaiveDate> {
         match &doc[field] {
             Value::Null => None,
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| errors.push(FieldError::new(format!("$.{field}"), "date", "expected YYYY-MM-DD"))).ok(),
+            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| {
+                    errors.push(FieldError::new(
+                        format!("$.{field}"),
+                        "date",
+                        "expected YYYY-MM-DD",
+                    ))
+                })
+                .ok(),
             _ => {
-                errors.push(FieldError::new(format!("$.{field}"), "date", "expected YYYY-MM-DD"));
+                errors.push(FieldError::new(
+                    format!("$.{field}"),
+                    "date",
+                    "expected YYYY-MM-DD",
+                ));
                 None
             }
         }
@@ -133,15 +208,30 @@ fn header(conn: &mut DbConnection, doc: &Value) -> AppResult<Header> {
     let from = date("effective_from", &mut errors);
     let to = date("effective_to", &mut errors);
     if from.is_none() && !errors.iter().any(|e| e.field == "$.effective_from") {
-        errors.push(FieldError::new("$.effective_from", "required", "effective_from is required"));
+        errors.push(FieldError::new(
+            "$.effective_from",
+            "required",
+            "effective_from is required",
+        ));
     }
     if let (Some(f), Some(t)) = (from, to)
-        && t < f {
-            errors.push(FieldError::new("$.effective_to", "range", "effective_to is before effective_from"));
-        }
+        && t < f
+    {
+        errors.push(FieldError::new(
+            "$.effective_to",
+            "range",
+            "effective_to is before effective_from",
+        ));
+    }
     let name = doc["name"].as_str().unwrap_or_default().to_string();
     match (version, from, errors.is_empty()) {
-        (Some(v), Some(f), true) => Ok(Header { tier, version: v as i32, name, effective_from: f, effective_to: to }),
+        (Some(v), Some(f), true) => Ok(Header {
+            tier,
+            version: v as i32,
+            name,
+            effective_from: f,
+            effective_to: to,
+        }),
         _ => Err(AppError::Validation(errors)),
     }
 }
@@ -150,7 +240,10 @@ pub fn create_draft(conn: &mut DbConnection, actor: &str, doc: &Value) -> AppRes
     write_tx(conn, |conn| {
         let h = header(conn, doc)?;
         if rows::by_tier_version(conn, &h.tier, h.version)?.is_some() {
-            return Err(AppError::Conflict(format!("version {} of tier {} already exists", h.version, h.tier)));
+            return Err(AppError::Conflict(format!(
+                "version {} of tier {} already exists",
+                h.version, h.tier
+            )));
         }
         let id = rows::insert(
             conn,
@@ -168,7 +261,15 @@ pub fn create_draft(conn: &mut DbConnection, actor: &str, doc: &Value) -> AppRes
                 published_at: None,
             },
         )?;
-        crate::services::audit::record::<(), _>(conn, actor, "ruleset.create", "ruleset", id, None, Some(doc))?;
+        crate::services::audit::record::<(), _>(
+            conn,
+            actor,
+            "ruleset.create",
+            "ruleset",
+            id,
+            None,
+            Some(doc),
+        )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })
 }
@@ -177,29 +278,64 @@ pub fn etag(r: &RuleSetRow) -> String {
     format!("\"r{}-v{}\"", r.id, r.lock_version)
 }
 
-pub fn update_draft(conn: &mut DbConnection, actor: &str, id: i32, if_match: &str, doc: &Value) -> AppResult<RuleSetRow> {
+pub fn update_draft(
+    conn: &mut DbConnection,
+    actor: &str,
+    id: i32,
+    if_match: &str,
+    doc: &Value,
+) -> AppResult<RuleSetRow> {
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if current.status != "draft" {
-            return Err(AppError::Conflict(format!("rule set {id} is {}: only drafts can change", current.status)));
+            return Err(AppError::Conflict(format!(
+                "rule set {id} is {}: only drafts can change",
+                current.status
+            )));
         }
         if if_match.trim() != etag(&current) && if_match.trim() != "*" {
             return Err(AppError::PreconditionFailed);
         }
         let h = header(conn, doc)?;
         if h.tier != current.tier {
-            return Err(AppError::field("$.tier", "immutable", "a draft keeps its tier; create a new draft for another tier"));
+            return Err(AppError::field(
+                "$.tier",
+                "immutable",
+                "a draft keeps its tier; create a new draft for another tier",
+            ));
         }
-        if h.version != current.version && rows::by_tier_version(conn, &h.tier, h.version)?.is_some() {
-            return Err(AppError::Conflict(format!("version {} of tier {} already exists", h.version, h.tier)));
+        if h.version != current.version
+            && rows::by_tier_version(conn, &h.tier, h.version)?.is_some()
+        {
+            return Err(AppError::Conflict(format!(
+                "version {} of tier {} already exists",
+                h.version, h.tier
+            )));
         }
         let text = doc.to_string();
-        let n = rows::update_draft(conn, id, current.lock_version, &h.name, h.version, h.effective_from, h.effective_to, &text)?;
+        let n = rows::update_draft(
+            conn,
+            id,
+            current.lock_version,
+            &h.name,
+            h.version,
+            h.effective_from,
+            h.effective_to,
+            &text,
+        )?;
         if n == 0 {
             return Err(AppError::PreconditionFailed);
         }
         let before: Value = serde_json::from_str(&current.document).unwrap_or(Value::Null);
-        crate::services::audit::record(conn, actor, "ruleset.update", "ruleset", id, Some(&before), Some(doc))?;
+        crate::services::audit::record(
+            conn,
+            actor,
+            "ruleset.update",
+            "ruleset",
+            id,
+            Some(&before),
+            Some(doc),
+        )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })
 }
@@ -209,13 +345,18 @@ pub fn publish(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleS
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if current.status != "draft" {
-            return Err(AppError::Conflict(format!("rule set {id} is {}: only a draft can be published", current.status)));
+            return Err(AppError::Conflict(format!(
+                "rule set {id} is {}: only a draft can be published",
+                current.status
+            )));
         }
         let rs = compile_text(&current.document)?;
         let mut errors = Vec::new();
         for other in rows::published_for_tier(conn, &current.tier)? {
-            let starts_before_other_ends = other.effective_to.is_none_or(|t| rs.effective_from() <= t);
-            let ends_after_other_starts = rs.effective_to().is_none_or(|t| t >= other.effective_from);
+            let starts_before_other_ends =
+                other.effective_to.is_none_or(|t| rs.effective_from() <= t);
+            let ends_after_other_starts =
+                rs.effective_to().is_none_or(|t| t >= other.effective_from);
             if starts_before_other_ends && ends_after_other_starts {
                 errors.push(FieldError::new(
                     "$.effective_from",
@@ -234,9 +375,19 @@ pub fn publish(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleS
             return Err(AppError::Validation(errors));
         }
         if rows::set_status(conn, id, "draft", "published", now())? == 0 {
-            return Err(AppError::Conflict("the rule set changed concurrently".into()));
+            return Err(AppError::Conflict(
+                "the rule set changed concurrently".into(),
+            ));
         }
-        crate::services::audit::record(conn, actor, "ruleset.publish", "ruleset", id, Some(&"draft"), Some(&"published"))?;
+        crate::services::audit::record(
+            conn,
+            actor,
+            "ruleset.publish",
+            "ruleset",
+            id,
+            Some(&"draft"),
+            Some(&"published"),
+        )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })
 }
@@ -245,12 +396,25 @@ pub fn retire(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleSe
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if current.status != "published" {
-            return Err(AppError::Conflict(format!("rule set {id} is {}: only a published one can be retired", current.status)));
+            return Err(AppError::Conflict(format!(
+                "rule set {id} is {}: only a published one can be retired",
+                current.status
+            )));
         }
         if rows::set_status(conn, id, "published", "retired", now())? == 0 {
-            return Err(AppError::Conflict("the rule set changed concurrently".into()));
+            return Err(AppError::Conflict(
+                "the rule set changed concurrently".into(),
+            ));
         }
-        crate::services::audit::record(conn, actor, "ruleset.retire", "ruleset", id, Some(&"published"), Some(&"retired"))?;
+        crate::services::audit::record(
+            conn,
+            actor,
+            "ruleset.retire",
+            "ruleset",
+            id,
+            Some(&"published"),
+            Some(&"retired"),
+        )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })
 }

@@ -14,7 +14,10 @@ fn hs256(secret: &[u8], header: &serde_json::Value, claims: &serde_json::Value) 
     use hmac_sha256::HMAC;
     let signing = format!("{}.{}", b64(header), b64(claims));
     let sig = HMAC::mac(signing.as_bytes(), secret);
-    format!("{signing}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig))
+    format!(
+        "{signing}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig)
+    )
 }
 
 fn stored_secret(app: &TestApp) -> Vec<u8> {
@@ -40,14 +43,28 @@ fn login_me_refresh_rotation_and_reuse() {
     assert_eq!(me["role"], "official");
     assert!(me.get("password_hash").is_none());
 
-    let r1 = tokens["refresh_token"].as_str().unwrap_or_default().to_string();
+    let r1 = tokens["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let rotated = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}));
     assert_eq!(rotated.status(), 200);
-    let r2 = body(rotated)["refresh_token"].as_str().unwrap_or_default().to_string();
+    let r2 = body(rotated)["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_ne!(r1, r2);
     // Reusing r1 is theft: 401, and the whole family (r2 too) is revoked.
-    assert_eq!(app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r1})).status(), 401);
-    assert_eq!(app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r2})).status(), 401);
+    assert_eq!(
+        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}))
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r2}))
+            .status(),
+        401
+    );
 }
 
 #[test]
@@ -57,19 +74,46 @@ fn logout_revokes_the_refresh_token() {
     let t = app.login_full("bob");
     let access = t["access_token"].as_str().unwrap_or_default();
     let refresh = t["refresh_token"].as_str().unwrap_or_default();
-    assert_eq!(app.post("/api/v1/auth/logout", Some(access), &json!({"refresh_token": refresh})).status(), 204);
-    assert_eq!(app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": refresh})).status(), 401);
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/logout",
+            Some(access),
+            &json!({"refresh_token": refresh})
+        )
+        .status(),
+        204
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": refresh})
+        )
+        .status(),
+        401
+    );
 }
 
 #[test]
 fn unknown_user_and_wrong_password_look_the_same() {
     let app = TestApp::spawn();
     app.user("carol", Role::Official, None);
-    let a = app.post("/api/v1/auth/login", None, &json!({"username": "carol", "password": "wrong-password-123"}));
-    let b = app.post("/api/v1/auth/login", None, &json!({"username": "nobody", "password": "wrong-password-123"}));
+    let a = app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"username": "carol", "password": "wrong-password-123"}),
+    );
+    let b = app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"username": "nobody", "password": "wrong-password-123"}),
+    );
     assert_eq!(a.status(), 401);
     assert_eq!(b.status(), 401);
-    assert_eq!(a.headers().get("content-type"), b.headers().get("content-type"));
+    assert_eq!(
+        a.headers().get("content-type"),
+        b.headers().get("content-type")
+    );
     assert_eq!(body(a), body(b));
 }
 
@@ -78,12 +122,25 @@ fn repeated_failures_lock_the_account_with_retry_after() {
     let app = TestApp::spawn_with(|c| c.max_failed_logins = 3);
     app.user("dave", Role::Official, None);
     for _ in 0..3 {
-        let r = app.post("/api/v1/auth/login", None, &json!({"username": "dave", "password": "nope-nope-nope"}));
+        let r = app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "dave", "password": "nope-nope-nope"}),
+        );
         assert_eq!(r.status(), 401);
     }
-    let r = app.post("/api/v1/auth/login", None, &json!({"username": "dave", "password": PASSWORD}));
+    let r = app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"username": "dave", "password": PASSWORD}),
+    );
     assert_eq!(r.status(), 429);
-    let retry: u64 = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     assert!(retry > 0);
     assert_eq!(body(r)["status"], 429);
 }
@@ -100,9 +157,21 @@ fn forged_tokens_are_all_401() {
     let valid = hs256(&secret, &good_header, &claims(&sub, 600, "ladder-api"));
     assert_eq!(app.get("/api/v1/me", &valid).status(), 200);
 
-    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims(&sub, 600, "ladder-api")));
-    let other_alg = hs256(&secret, &json!({"alg": "HS512", "typ": "JWT"}), &claims(&sub, 600, "ladder-api"));
-    let wrong_key = hs256(b"not-the-secret-not-the-secret-xx", &good_header, &claims(&sub, 600, "ladder-api"));
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&claims(&sub, 600, "ladder-api"))
+    );
+    let other_alg = hs256(
+        &secret,
+        &json!({"alg": "HS512", "typ": "JWT"}),
+        &claims(&sub, 600, "ladder-api"),
+    );
+    let wrong_key = hs256(
+        b"not-the-secret-not-the-secret-xx",
+        &good_header,
+        &claims(&sub, 600, "ladder-api"),
+    );
     let expired = hs256(&secret, &good_header, &claims(&sub, -3600, "ladder-api"));
     let wrong_aud = hs256(&secret, &good_header, &claims(&sub, 600, "someone-else"));
     let mut c = claims(&sub, 600, "ladder-api");
@@ -125,7 +194,10 @@ fn forged_tokens_are_all_401() {
         assert_eq!(r.status(), 401, "{what}");
         assert!(r.headers().get("www-authenticate").is_some(), "{what}");
     }
-    assert_eq!(app.request(Method::GET, "/api/v1/me", None, None).status(), 401);
+    assert_eq!(
+        app.request(Method::GET, "/api/v1/me", None, None).status(),
+        401
+    );
 }
 
 #[test]
@@ -135,10 +207,20 @@ fn disabling_or_changing_role_takes_effect_on_the_next_request() {
     let id = app.user("frank", Role::Official, None);
     let token = app.login("frank");
     assert_eq!(app.get("/api/v1/enterprises", &token).status(), 200);
-    let r = app.request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin), Some(&json!({"role": "reviewer"})));
+    let r = app.request(
+        Method::PATCH,
+        &format!("/api/v1/users/{id}"),
+        Some(&admin),
+        Some(&json!({"role": "reviewer"})),
+    );
     assert_eq!(r.status(), 200);
     assert_eq!(body(app.get("/api/v1/me", &token))["role"], "reviewer");
-    let r = app.request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin), Some(&json!({"disabled": true})));
+    let r = app.request(
+        Method::PATCH,
+        &format!("/api/v1/users/{id}"),
+        Some(&admin),
+        Some(&json!({"disabled": true})),
+    );
     assert_eq!(r.status(), 200);
     assert_eq!(app.get("/api/v1/me", &token).status(), 401);
 }
@@ -153,7 +235,10 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
         &json!({"username": "acme", "password": PASSWORD, "uscc": code, "name": "沈阳测试机械有限公司", "district_code": "210106"}),
     );
     assert_eq!(r.status(), 201);
-    let token = body(r)["access_token"].as_str().unwrap_or_default().to_string();
+    let token = body(r)["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let me = body(app.get("/api/v1/me", &token));
     assert_eq!(me["role"], "enterprise");
     assert_eq!(me["enterprise"]["uscc"], code.as_str());
@@ -165,7 +250,11 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
         &json!({"username": "acme2", "password": PASSWORD, "uscc": code, "name": "x", "district_code": "210106"}),
     );
     assert_eq!(r.status(), 409);
-    let r = app.post("/api/v1/auth/login", None, &json!({"username": "acme2", "password": PASSWORD}));
+    let r = app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"username": "acme2", "password": PASSWORD}),
+    );
     assert_eq!(r.status(), 401);
     // Bad fields are each named.
     let r = app.post(
@@ -174,8 +263,13 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
         &json!({"username": "x", "password": "short", "uscc": "91210100MA0QC1WY6Q", "name": "", "district_code": "999999"}),
     );
     assert_eq!(r.status(), 422);
-    let fields: Vec<String> =
-        body(r)["errors"].as_array().cloned().unwrap_or_default().iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect();
+    let fields: Vec<String> = body(r)["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or("").to_string())
+        .collect();
     for f in ["username", "password", "uscc", "name", "district_code"] {
         assert!(fields.contains(&f.to_string()), "{f} in {fields:?}");
     }
@@ -185,19 +279,40 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
 fn api_clients_use_the_client_credentials_grant() {
     let app = TestApp::spawn();
     let admin = app.admin();
-    let r = app.post("/api/v1/clients", Some(&admin), &json!({"name": "stats bureau", "role": "official"}));
+    let r = app.post(
+        "/api/v1/clients",
+        Some(&admin),
+        &json!({"name": "stats bureau", "role": "official"}),
+    );
     assert_eq!(r.status(), 201);
     let created = body(r);
-    let (cid, secret) = (created["client_id"].as_str().unwrap_or_default(), created["client_secret"].as_str().unwrap_or_default());
-    let r = app.post("/api/v1/auth/token", None, &json!({"grant_type": "client_credentials", "client_id": cid, "client_secret": secret}));
+    let (cid, secret) = (
+        created["client_id"].as_str().unwrap_or_default(),
+        created["client_secret"].as_str().unwrap_or_default(),
+    );
+    let r = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"grant_type": "client_credentials", "client_id": cid, "client_secret": secret}),
+    );
     assert_eq!(r.status(), 200);
-    let token = body(r)["access_token"].as_str().unwrap_or_default().to_string();
+    let token = body(r)["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let me = body(app.get("/api/v1/me", &token));
     assert_eq!(me["kind"], "client");
     assert_eq!(me["role"], "official");
-    let r = app.post("/api/v1/auth/token", None, &json!({"grant_type": "client_credentials", "client_id": cid, "client_secret": "wrong"}));
+    let r = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"grant_type": "client_credentials", "client_id": cid, "client_secret": "wrong"}),
+    );
     assert_eq!(r.status(), 401);
     // Listing clients never shows a secret or its hash.
-    let list = app.get("/api/v1/clients", &admin).text().unwrap_or_default();
+    let list = app
+        .get("/api/v1/clients", &admin)
+        .text()
+        .unwrap_or_default();
     assert!(!list.contains(secret) && !list.contains("secret_hash") && !list.contains("$argon2"));
 }

@@ -40,27 +40,45 @@ fn rows() -> Vec<Row> {
 /// A body that is valid for the route, so the status reflects authorization only.
 fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
     Some(match (method, path) {
-        ("POST", "/api/v1/auth/login") => json!({"username": "nobody", "password": "wrong-password"}),
+        ("POST", "/api/v1/auth/login") => {
+            json!({"username": "nobody", "password": "wrong-password"})
+        }
         ("POST", "/api/v1/auth/refresh") => json!({"refresh_token": "not-a-token"}),
         ("POST", "/api/v1/auth/logout") => json!({"refresh_token": "not-a-token"}),
         ("POST", "/api/v1/auth/register") => json!({
             "username": format!("reg{n}"), "password": crate::helpers::PASSWORD,
             "uscc": uscc(500_000 + n as u32), "name": format!("注册企业{n}"), "district_code": "210112"}),
-        ("POST", "/api/v1/auth/token") => json!({"grant_type": "client_credentials", "client_id": "none", "client_secret": "none"}),
-        ("POST", "/api/v1/users") => json!({"username": format!("made{n}"), "password": crate::helpers::PASSWORD, "role": "official"}),
+        ("POST", "/api/v1/auth/token") => {
+            json!({"grant_type": "client_credentials", "client_id": "none", "client_secret": "none"})
+        }
+        ("POST", "/api/v1/users") => {
+            json!({"username": format!("made{n}"), "password": crate::helpers::PASSWORD, "role": "official"})
+        }
         ("PATCH", "/api/v1/users/{user}") => json!({"disabled": false}),
         ("POST", "/api/v1/clients") => json!({"name": format!("client {n}"), "role": "official"}),
         ("PATCH", "/api/v1/clients/{client}") => json!({"disabled": false}),
-        ("POST", "/api/v1/enterprises") => json!({"uscc": uscc(600_000 + n as u32), "name": format!("新企业{n}"), "district_code": "210106"}),
+        ("POST", "/api/v1/enterprises") => {
+            json!({"uscc": uscc(600_000 + n as u32), "name": format!("新企业{n}"), "district_code": "210106"})
+        }
         ("PATCH", "/api/v1/enterprises/{enterprise}") => json!({"name": format!("改名{n}")}),
-        ("PUT", "/api/v1/enterprises/{enterprise}/facts/{year}") => json!({"facts": {"operating_revenue": "1234.5", "employees": 10}}),
-        ("POST", "/api/v1/quotas") => json!({"year": 2030 + (n % 60) as i32, "scope": "210106", "tiers": ["little_giant"], "measure": "new", "target": 3}),
+        ("PUT", "/api/v1/enterprises/{enterprise}/facts/{year}") => {
+            json!({"facts": {"operating_revenue": "1234.5", "employees": 10}})
+        }
+        ("POST", "/api/v1/quotas") => {
+            json!({"year": 2030 + (n % 60) as i32, "scope": "210106", "tiers": ["little_giant"], "measure": "new", "target": 3})
+        }
         ("PATCH", "/api/v1/quotas/{quota}") => json!({"target": 11}),
-        ("POST", "/api/v1/certifications/import") => json!({"items": [{"uscc": uscc(700_000 + n as u32), "name": format!("导入{n}"), "district_code": "210106",
-            "tier": "srdi_sme", "number": format!("M-{n}"), "issued_on": "2024-01-15", "valid_from": "2024-01-01", "valid_to": "2026-12-31"}]}),
-        ("POST", "/api/v1/evaluations") => json!({"tier": "little_giant", "as_of": "2026-06-01", "facts": {"2025": {"operating_revenue": 6000}}, "holds": ["srdi_sme"]}),
+        ("POST", "/api/v1/certifications/import") => {
+            json!({"items": [{"uscc": uscc(700_000 + n as u32), "name": format!("导入{n}"), "district_code": "210106",
+            "tier": "srdi_sme", "number": format!("M-{n}"), "issued_on": "2024-01-15", "valid_from": "2024-01-01", "valid_to": "2026-12-31"}]})
+        }
+        ("POST", "/api/v1/evaluations") => {
+            json!({"tier": "little_giant", "as_of": "2026-06-01", "facts": {"2025": {"operating_revenue": 6000}}, "holds": ["srdi_sme"]})
+        }
         ("POST", "/api/v1/rulesets") => ruleset_draft(100 + n as i64),
-        ("PUT", "/api/v1/rulesets/{draft}") | ("PUT", "/api/v1/rulesets/{ruleset}") => ruleset_draft(99),
+        ("PUT", "/api/v1/rulesets/{draft}") | ("PUT", "/api/v1/rulesets/{ruleset}") => {
+            ruleset_draft(99)
+        }
         ("POST", "/api/v1/rulesets/{ruleset}/test") => json!({}),
         _ => return None,
     })
@@ -81,15 +99,32 @@ fn matrix() {
     let own = app.enterprise(&uscc(1), "沈阳本方有限公司", "210106");
     let foreign = app.enterprise(&uscc(2), "沈阳他方有限公司", "210112");
     let target_user = app.user("target", Role::Official, None);
-    let client = body(app.post("/api/v1/clients", Some(&admin), &json!({"name": "matrix", "role": "official"})))["id"].as_i64().unwrap_or(0);
+    let client = body(app.post(
+        "/api/v1/clients",
+        Some(&admin),
+        &json!({"name": "matrix", "role": "official"}),
+    ))["id"]
+        .as_i64()
+        .unwrap_or(0);
     app.user("m_enterprise", Role::Enterprise, Some(own));
     app.user("m_reviewer", Role::Reviewer, None);
     app.user("m_official", Role::Official, None);
     let workflow = crate::workflow::matrix_fixtures(&app, &admin, own, foreign);
-    let quota = body(app.get("/api/v1/quotas?year=2025", &admin))[0]["id"].as_i64().unwrap_or(0);
-    let draft = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(99)))["id"].as_i64().unwrap_or(0);
-    let publishable = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(98)))["id"].as_i64().unwrap_or(0);
-    let shipped = body(app.get("/api/v1/rulesets?tier=little_giant&status=published", &admin))["items"][0]["id"].as_i64().unwrap_or(0);
+    let quota = body(app.get("/api/v1/quotas?year=2025", &admin))[0]["id"]
+        .as_i64()
+        .unwrap_or(0);
+    let draft = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(99)))["id"]
+        .as_i64()
+        .unwrap_or(0);
+    let publishable = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(98)))["id"]
+        .as_i64()
+        .unwrap_or(0);
+    let shipped = body(app.get(
+        "/api/v1/rulesets?tier=little_giant&status=published",
+        &admin,
+    ))["items"][0]["id"]
+        .as_i64()
+        .unwrap_or(0);
     let tokens: Vec<(&str, Option<String>)> = vec![
         ("anonymous", None),
         ("enterprise", Some(app.login("m_enterprise"))),
@@ -99,15 +134,25 @@ fn matrix() {
     ];
     let mut failures = Vec::new();
     for (n, row) in rows().into_iter().enumerate() {
-        let token = tokens.iter().find(|(r, _)| *r == row.role).map(|(_, t)| t.clone()).unwrap_or_else(|| panic!("line {}: unknown role {}", row.line, row.role));
+        let token = tokens
+            .iter()
+            .find(|(r, _)| *r == row.role)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("line {}: unknown role {}", row.line, row.role));
         let enterprise = if row.scope == "own" { own } else { foreign };
         let path = row
             .path
             .replace("{enterprise}", &enterprise.to_string())
             .replace("{user}", &target_user.to_string())
             .replace("{client}", &client.to_string())
-            .replace("{application}", &workflow.application(&row.scope).to_string())
-            .replace("{certification}", &workflow.certification(&row.scope).to_string())
+            .replace(
+                "{application}",
+                &workflow.application(&row.scope).to_string(),
+            )
+            .replace(
+                "{certification}",
+                &workflow.certification(&row.scope).to_string(),
+            )
             .replace("{reviewer}", &workflow.reviewer(&row.scope).to_string())
             .replace("{quota}", &quota.to_string())
             .replace("{draft}", &draft.to_string())
@@ -119,7 +164,10 @@ fn matrix() {
         if let Some(t) = &token {
             rb = rb.bearer_auth(t);
         }
-        if (row.method == "PATCH" && row.path.contains("{enterprise}")) || row.path.contains("{quota}") || row.path.contains("{draft}") {
+        if (row.method == "PATCH" && row.path.contains("{enterprise}"))
+            || row.path.contains("{quota}")
+            || row.path.contains("{draft}")
+        {
             rb = rb.header("If-Match", "*");
         }
         if let Some(b) = workflow.body_for(&row.method, &row.path, enterprise) {
@@ -131,16 +179,31 @@ fn matrix() {
         let resp = rb.send().unwrap_or_else(|e| panic!("{path}: {e}"));
         let status = resp.status().as_u16();
         if !row.expected.contains(&status) {
-            failures.push(format!("line {}: {} {} as {} ({}) → {status}, expected {:?}: {}", row.line, row.method, row.path, row.role, row.scope, row.expected, resp.text().unwrap_or_default()));
+            failures.push(format!(
+                "line {}: {} {} as {} ({}) → {status}, expected {:?}: {}",
+                row.line,
+                row.method,
+                row.path,
+                row.role,
+                row.scope,
+                row.expected,
+                resp.text().unwrap_or_default()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} matrix rows failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} matrix rows failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_documented_route_has_a_row() {
     let doc = serde_json::to_value(ladder::openapi::document()).unwrap_or_default();
-    let listed: BTreeSet<(String, String)> = rows().into_iter().map(|r| (r.method, r.path)).collect();
+    let listed: BTreeSet<(String, String)> =
+        rows().into_iter().map(|r| (r.method, r.path)).collect();
     let mut missing = Vec::new();
     for (path, item) in doc["paths"].as_object().cloned().unwrap_or_default() {
         for method in ["get", "post", "put", "patch", "delete"] {
@@ -152,7 +215,11 @@ fn every_documented_route_has_a_row() {
             }
         }
     }
-    assert!(missing.is_empty(), "routes with no row in tests/authz_matrix.csv:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "routes with no row in tests/authz_matrix.csv:\n{}",
+        missing.join("\n")
+    );
 }
 
 /// The matrix names path parameters by what they point at.
@@ -174,7 +241,12 @@ fn unlisted_methods_are_405_problem_documents() {
     let admin = app.admin();
     let r = app.request(Method::DELETE, "/api/v1/enterprises", Some(&admin), None);
     assert_eq!(r.status(), 405);
-    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
     let r = app.request(Method::GET, "/api/v1/nowhere", Some(&admin), None);
     assert_eq!(r.status(), 404);
     assert_eq!(body(r)["status"], 404);

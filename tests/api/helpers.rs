@@ -2,11 +2,11 @@
 //! database when `TEST_DATABASE_URL` is set), the real `App` served over real HTTP on a
 //! random port, and a blocking client with helpers.
 
+use ladder::Application;
 use ladder::config::Config;
 use ladder::domain::Role;
-use ladder::Application;
-use reqwest::blocking::{Client, Response};
 use reqwest::Method;
+use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
@@ -31,12 +31,13 @@ pub struct TestApp {
     db: Db,
 }
 
-
 fn pg_admin(url: &str, sql: &str) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
-    let mut c = diesel::pg::PgConnection::establish(url).unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-    c.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut c = diesel::pg::PgConnection::establish(url)
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+    c.batch_execute(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 fn with_db_name(url: &str, name: &str) -> String {
@@ -54,7 +55,13 @@ impl TestApp {
             Ok(admin) if !admin.is_empty() => {
                 let name = format!("ladder_test_{}", uuid::Uuid::new_v4().simple());
                 pg_admin(&admin, &format!("CREATE DATABASE {name}"));
-                (with_db_name(&admin, &name), Db::Postgres { admin_url: admin, name })
+                (
+                    with_db_name(&admin, &name),
+                    Db::Postgres {
+                        admin_url: admin,
+                        name,
+                    },
+                )
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
@@ -83,20 +90,40 @@ impl TestApp {
                 eprintln!("test server stopped: {e}");
             }
         });
-        let (addr, handle) = rx.recv().unwrap_or_else(|e| panic!("server did not start: {e}"));
-        let client = Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap_or_else(|e| panic!("{e}"));
-        TestApp { state, base: format!("http://{addr}"), client, handle: Some(handle), db }
+        let (addr, handle) = rx
+            .recv()
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
+        let client = Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        TestApp {
+            state,
+            base: format!("http://{addr}"),
+            client,
+            handle: Some(handle),
+            db,
+        }
     }
 
     pub fn conn(&self) -> ladder::db::PooledConn {
-        self.state.pool.get().unwrap_or_else(|e| panic!("pool: {e}"))
+        self.state
+            .pool
+            .get()
+            .unwrap_or_else(|e| panic!("pool: {e}"))
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    pub fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
         let mut rb = self.client.request(method, self.url(path));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -122,9 +149,16 @@ impl TestApp {
     /// Creates a user directly (no HTTP), with [`PASSWORD`].
     pub fn user(&self, username: &str, role: Role, enterprise_id: Option<i32>) -> i32 {
         let mut c = self.conn();
-        ladder::services::users::create_user(&mut c, "test", username, password_hash(), role, enterprise_id)
-            .unwrap_or_else(|e| panic!("creating {username}: {e:?}"))
-            .id
+        ladder::services::users::create_user(
+            &mut c,
+            "test",
+            username,
+            password_hash(),
+            role,
+            enterprise_id,
+        )
+        .unwrap_or_else(|e| panic!("creating {username}: {e:?}"))
+        .id
     }
 
     /// Creates an enterprise directly; returns its id.
@@ -139,15 +173,24 @@ impl TestApp {
             niche_entered_on: chrono::NaiveDate::from_ymd_opt(2012, 1, 1),
             verified: true,
         };
-        ladder::services::enterprises::create(&mut c, "test", &input).unwrap_or_else(|e| panic!("{e:?}")).id
+        ladder::services::enterprises::create(&mut c, "test", &input)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .id
     }
 
     pub fn login(&self, username: &str) -> String {
-        self.login_full(username)["access_token"].as_str().unwrap_or_default().to_string()
+        self.login_full(username)["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn login_full(&self, username: &str) -> Value {
-        let r = self.post("/api/v1/auth/login", None, &json!({"username": username, "password": PASSWORD}));
+        let r = self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": PASSWORD}),
+        );
         assert_eq!(r.status(), 200, "login {username}");
         r.json().unwrap_or_default()
     }
@@ -166,8 +209,14 @@ impl Drop for TestApp {
         }
         if let Db::Postgres { admin_url, name } = &self.db {
             // Close our pool first so the database can be dropped.
-            let _ = std::mem::replace(&mut self.state.pool, ladder::db::connect(":memory:", 1).unwrap_or_else(|e| panic!("{e}")));
-            pg_admin(admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            let _ = std::mem::replace(
+                &mut self.state.pool,
+                ladder::db::connect(":memory:", 1).unwrap_or_else(|e| panic!("{e}")),
+            );
+            pg_admin(
+                admin_url,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
         }
     }
 }
@@ -180,9 +229,15 @@ pub fn body(r: Response) -> Value {
 /// Valid credit codes for test enterprises (check characters computed, GB 32100).
 pub fn uscc(n: u32) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const W: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let body = format!("91210106{n:09}");
-    let sum: u32 = body.bytes().zip(W).map(|(b, w)| (ALPHABET.iter().position(|a| *a == b).unwrap_or(0) as u32) * w).sum();
+    let sum: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| (ALPHABET.iter().position(|a| *a == b).unwrap_or(0) as u32) * w)
+        .sum();
     let check = ALPHABET[((31 - sum % 31) % 31) as usize] as char;
     format!("{body}{check}")
 }

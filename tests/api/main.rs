@@ -3,11 +3,12 @@
 
 mod helpers;
 
+mod audit;
 mod auth;
 mod authz;
+mod races;
 mod registry;
+mod regressions;
+mod rollup;
 mod schema;
 mod workflow;
-mod audit;
-mod races;
-mod rollup;

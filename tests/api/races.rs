@@ -14,34 +14,69 @@ const ATTEMPTS: usize = 32;
 
 /// Fires `ATTEMPTS` identical POSTs at once (one thread each, released together), spread
 /// round-robin over `bases`; returns every status and body.
-fn fire(bases: &[String], path: &str, token: &str, b: &Value, key: Option<&str>) -> Vec<(u16, Value)> {
+fn fire(
+    bases: &[String],
+    path: &str,
+    token: &str,
+    b: &Value,
+    key: Option<&str>,
+) -> Vec<(u16, Value)> {
     let barrier = Arc::new(Barrier::new(ATTEMPTS));
     let handles: Vec<_> = (0..ATTEMPTS)
         .map(|i| {
-            let (barrier, url, token, b, key) =
-                (barrier.clone(), format!("{}{path}", bases[i % bases.len()]), token.to_string(), b.clone(), key.map(str::to_string));
+            let (barrier, url, token, b, key) = (
+                barrier.clone(),
+                format!("{}{path}", bases[i % bases.len()]),
+                token.to_string(),
+                b.clone(),
+                key.map(str::to_string),
+            );
             std::thread::spawn(move || {
-                let client = Client::builder().timeout(std::time::Duration::from_secs(120)).build().unwrap_or_else(|e| panic!("{e}"));
+                let client = Client::builder()
+                    .timeout(std::time::Duration::from_secs(120))
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}"));
                 let mut rb = client.post(url).bearer_auth(token).json(&b);
                 if let Some(k) = key {
                     rb = rb.header("Idempotency-Key", k);
                 }
                 barrier.wait();
                 let r = rb.send().unwrap_or_else(|e| panic!("{e}"));
-                (r.status().as_u16(), r.json::<Value>().unwrap_or(Value::Null))
+                (
+                    r.status().as_u16(),
+                    r.json::<Value>().unwrap_or(Value::Null),
+                )
             })
         })
         .collect();
-    handles.into_iter().map(|h| h.join().unwrap_or_else(|_| panic!("a request thread panicked"))).collect()
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| panic!("a request thread panicked"))
+        })
+        .collect()
 }
 
 fn certifications(base: &str, client: &Client, token: &str, enterprise: i64) -> usize {
-    let r = client.get(format!("{base}/api/v1/certifications?enterprise_id={enterprise}")).bearer_auth(token).send().unwrap_or_else(|e| panic!("{e}"));
-    r.json::<Value>().unwrap_or(Value::Null)["items"].as_array().map(Vec::len).unwrap_or(0)
+    let r = client
+        .get(format!(
+            "{base}/api/v1/certifications?enterprise_id={enterprise}"
+        ))
+        .bearer_auth(token)
+        .send()
+        .unwrap_or_else(|e| panic!("{e}"));
+    r.json::<Value>().unwrap_or(Value::Null)["items"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0)
 }
 
 fn tally(results: &[(u16, Value)]) -> (usize, usize) {
-    let ok = results.iter().filter(|(s, _)| (200..300).contains(s)).count();
+    let ok = results
+        .iter()
+        .filter(|(s, _)| (200..300).contains(s))
+        .count();
     let conflict = results.iter().filter(|(s, _)| *s == 409).count();
     (ok, conflict)
 }
@@ -52,15 +87,29 @@ fn thirty_two_concurrent_decisions_make_one_certification() {
     let w = world(&app, 6001);
     let (id, full) = under_review(&app, &w, "srdi_sme");
     let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
-    let results = fire(&[app.base.clone()], &format!("/api/v1/applications/{id}/decision"), &w.reviewer, &decision, None);
+    let results = fire(
+        std::slice::from_ref(&app.base),
+        &format!("/api/v1/applications/{id}/decision"),
+        &w.reviewer,
+        &decision,
+        None,
+    );
     let (ok, conflict) = tally(&results);
     let certs = certifications(&app.base, &app.client, &w.admin, i64::from(w.enterprise));
-    eprintln!("race (in-process, one server): attempts {ATTEMPTS}, successes {ok}, conflicts {conflict}, certifications {certs}");
+    eprintln!(
+        "race (in-process, one server): attempts {ATTEMPTS}, successes {ok}, conflicts {conflict}, certifications {certs}"
+    );
     assert_eq!(ok, 1, "{results:?}");
     assert_eq!(conflict, ATTEMPTS - 1, "{results:?}");
-    assert!(results.iter().filter(|(s, _)| *s == 409).all(|(_, b)| b["detail"].as_str().is_some_and(|d| d.contains("is approved"))));
+    assert!(results.iter().filter(|(s, _)| *s == 409).all(|(_, b)| {
+        b["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("is approved"))
+    }));
     assert_eq!(certs, 1);
-    let history = body(app.get(&format!("/api/v1/applications/{id}"), &w.admin))["history"].as_array().map(Vec::len);
+    let history = body(app.get(&format!("/api/v1/applications/{id}"), &w.admin))["history"]
+        .as_array()
+        .map(Vec::len);
     assert_eq!(history, Some(4), "one decision on record");
 }
 
@@ -72,24 +121,49 @@ fn a_decision_retried_with_its_key_is_answered_once() {
     let path = format!("/api/v1/applications/{id}/decision");
     let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
     let send = |b: &Value, key: &str| {
-        app.client.post(app.url(&path)).bearer_auth(&w.reviewer).header("Idempotency-Key", key).json(b).send().unwrap_or_else(|e| panic!("{e}"))
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&w.reviewer)
+            .header("Idempotency-Key", key)
+            .json(b)
+            .send()
+            .unwrap_or_else(|e| panic!("{e}"))
     };
     let first = send(&decision, "decide-6101");
     assert_eq!(first.status(), 200);
     let first: Value = first.json().unwrap_or(Value::Null);
     let second = send(&decision, "decide-6101");
     assert_eq!(second.status(), 200);
-    assert_eq!(second.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(
+        second
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
     let second: Value = second.json().unwrap_or(Value::Null);
     assert_eq!(first, second, "the retry gets the first response");
-    assert_eq!(certifications(&app.base, &app.client, &w.admin, i64::from(w.enterprise)), 1);
+    assert_eq!(
+        certifications(&app.base, &app.client, &w.admin, i64::from(w.enterprise)),
+        1
+    );
     // The same key on a different request is refused; a new key meets the real state.
-    let other = send(&json!({"decision": "reject", "comment": "改主意"}), "decide-6101");
+    let other = send(
+        &json!({"decision": "reject", "comment": "改主意"}),
+        "decide-6101",
+    );
     assert_eq!(other.status(), 422);
     assert_eq!(body(other)["errors"][0]["field"], "Idempotency-Key");
     assert_eq!(send(&decision, "decide-6101-b").status(), 409);
     // Keys are per caller: another caller's same key is a fresh request.
-    let r = app.client.post(app.url(&path)).bearer_auth(&w.admin).header("Idempotency-Key", "decide-6101").json(&decision).send().unwrap_or_else(|e| panic!("{e}"));
+    let r = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&w.admin)
+        .header("Idempotency-Key", "decide-6101")
+        .json(&decision)
+        .send()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 403);
 }
 
@@ -99,11 +173,22 @@ fn concurrent_retries_with_one_key_act_once() {
     let w = world(&app, 6201);
     let (id, full) = under_review(&app, &w, "srdi_sme");
     let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
-    let results = fire(&[app.base.clone()], &format!("/api/v1/applications/{id}/decision"), &w.reviewer, &decision, Some("one-key"));
+    let results = fire(
+        std::slice::from_ref(&app.base),
+        &format!("/api/v1/applications/{id}/decision"),
+        &w.reviewer,
+        &decision,
+        Some("one-key"),
+    );
     let (ok, conflict) = tally(&results);
     let certs = certifications(&app.base, &app.client, &w.admin, i64::from(w.enterprise));
-    eprintln!("idempotent race: attempts {ATTEMPTS} with one key, 2xx {ok}, 409 {conflict}, certifications {certs}");
-    assert_eq!(ok, ATTEMPTS, "every retry gets the first response: {results:?}");
+    eprintln!(
+        "idempotent race: attempts {ATTEMPTS} with one key, 2xx {ok}, 409 {conflict}, certifications {certs}"
+    );
+    assert_eq!(
+        ok, ATTEMPTS,
+        "every retry gets the first response: {results:?}"
+    );
     assert!(results.iter().all(|(_, b)| b == &results[0].1));
     assert_eq!(certs, 1);
 }
@@ -113,16 +198,39 @@ fn creating_an_application_with_a_key_twice_creates_one() {
     let app = TestApp::spawn();
     let w = world(&app, 6301);
     let b = json!({"enterprise_id": w.enterprise, "tier": "srdi_sme", "year": crate::workflow::today().year()});
-    let send = || app.client.post(app.url("/api/v1/applications")).bearer_auth(&w.owner).header("Idempotency-Key", "apply-1").json(&b).send().unwrap_or_else(|e| panic!("{e}"));
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/applications"))
+            .bearer_auth(&w.owner)
+            .header("Idempotency-Key", "apply-1")
+            .json(&b)
+            .send()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
     let first = send();
     assert_eq!(first.status(), 201);
     let first: Value = first.json().unwrap_or(Value::Null);
     let again = send();
     assert_eq!(again.status(), 201);
-    assert_eq!(again.json::<Value>().unwrap_or(Value::Null)["id"], first["id"]);
-    assert_eq!(body(app.get("/api/v1/applications", &w.owner))["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        again.json::<Value>().unwrap_or(Value::Null)["id"],
+        first["id"]
+    );
+    assert_eq!(
+        body(app.get("/api/v1/applications", &w.owner))["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     // A bad key is refused before anything happens.
-    let r = app.client.post(app.url("/api/v1/applications")).bearer_auth(&w.owner).header("Idempotency-Key", "").json(&b).send().unwrap_or_else(|e| panic!("{e}"));
+    let r = app
+        .client
+        .post(app.url("/api/v1/applications"))
+        .bearer_auth(&w.owner)
+        .header("Idempotency-Key", "")
+        .json(&b)
+        .send()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 422);
 }
 
@@ -140,14 +248,19 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| panic!("{e}"))
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 const SECRET: &str = "cross-process-race-test-secret-0123456789abcdef";
 
 fn ladder_cmd(url: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ladder"));
-    cmd.env("DATABASE_URL", url).env("LADDER_JWT_SECRET", SECRET).env("LADDER_LOG", "error");
+    cmd.env("DATABASE_URL", url)
+        .env("LADDER_JWT_SECRET", SECRET)
+        .env("LADDER_LOG", "error");
     cmd
 }
 
@@ -159,9 +272,16 @@ fn start(url: &str, client: &Client) -> Server {
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("spawning ladder serve: {e}"));
-    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     for _ in 0..300 {
-        if client.get(format!("{}/readyz", server.base)).send().is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
             return server;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -183,8 +303,10 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
     use diesel::connection::SimpleConnection;
     let name = format!("ladder_race_{}", uuid::Uuid::new_v4().simple());
     let admin_sql = |sql: &str| {
-        let mut c = diesel::pg::PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
-        c.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut c =
+            diesel::pg::PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
+        c.batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     };
     admin_sql(&format!("CREATE DATABASE {name}"));
     let (base_url, _) = admin_url.rsplit_once('/').unwrap_or((&admin_url, ""));
@@ -199,21 +321,42 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
 
     // The first admin through the CLI, as an operator would.
     let mut create = ladder_cmd(&url)
-        .args(["users", "create", "--username", "root", "--role", "admin", "--password-stdin"])
+        .args([
+            "users",
+            "create",
+            "--username",
+            "root",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     if let Some(mut stdin) = create.stdin.take() {
         use std::io::Write;
-        stdin.write_all(PASSWORD.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        stdin
+            .write_all(PASSWORD.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
     }
-    assert!(create.wait().is_ok_and(|s| s.success()), "ladder users create failed");
+    assert!(
+        create.wait().is_ok_and(|s| s.success()),
+        "ladder users create failed"
+    );
 
-    let client = Client::builder().timeout(std::time::Duration::from_secs(120)).build().unwrap_or_else(|e| panic!("{e}"));
+    let client = Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let a = start(&url, &client);
     let b = start(&url, &client);
-    let call = |base: &str, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>| -> (u16, Value) {
+    let call = |base: &str,
+                method: reqwest::Method,
+                path: &str,
+                token: Option<&str>,
+                body: Option<Value>|
+     -> (u16, Value) {
         let mut rb = client.request(method, format!("{base}{path}"));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -224,8 +367,21 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         let r = rb.send().unwrap_or_else(|e| panic!("{path}: {e}"));
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     };
-    let post = |base: &str, path: &str, token: Option<&str>, body: Value| call(base, reqwest::Method::POST, path, token, Some(body));
-    let login = |base: &str, user: &str| post(base, "/api/v1/auth/login", None, json!({"username": user, "password": PASSWORD})).1["access_token"].as_str().unwrap_or_default().to_string();
+    let post = |base: &str, path: &str, token: Option<&str>, body: Value| {
+        call(base, reqwest::Method::POST, path, token, Some(body))
+    };
+    let login = |base: &str, user: &str| {
+        post(
+            base,
+            "/api/v1/auth/login",
+            None,
+            json!({"username": user, "password": PASSWORD}),
+        )
+        .1["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
 
     // Data through HTTP, alternating between the two processes.
     let admin = login(&a.base, "root");
@@ -237,30 +393,75 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
     );
     assert_eq!(s, 201, "{reg}");
     let owner = reg["access_token"].as_str().unwrap_or_default().to_string();
-    let (_, me) = call(&a.base, reqwest::Method::GET, "/api/v1/me", Some(&owner), None);
+    let (_, me) = call(
+        &a.base,
+        reqwest::Method::GET,
+        "/api/v1/me",
+        Some(&owner),
+        None,
+    );
     let enterprise = me["enterprise"]["id"].as_i64().unwrap_or_default();
-    let (s, r) = post(&b.base, "/api/v1/users", Some(&admin), json!({"username": "race_reviewer", "password": PASSWORD, "role": "reviewer"}));
+    let (s, r) = post(
+        &b.base,
+        "/api/v1/users",
+        Some(&admin),
+        json!({"username": "race_reviewer", "password": PASSWORD, "role": "reviewer"}),
+    );
     assert_eq!(s, 201, "{r}");
     let reviewer_id = r["id"].as_i64().unwrap_or_default();
     let reviewer = login(&a.base, "race_reviewer");
-    let year = chrono::Utc::now().date_naive().format("%Y").to_string().parse::<i32>().unwrap_or(2026);
-    let (s, app) = post(&a.base, "/api/v1/applications", Some(&owner), json!({"enterprise_id": enterprise, "tier": "srdi_sme", "year": year}));
+    let year = chrono::Utc::now()
+        .date_naive()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap_or(2026);
+    let (s, app) = post(
+        &a.base,
+        "/api/v1/applications",
+        Some(&owner),
+        json!({"enterprise_id": enterprise, "tier": "srdi_sme", "year": year}),
+    );
     assert_eq!(s, 201, "{app}");
     let id = app["id"].as_i64().unwrap_or_default();
-    let (s, _) = post(&b.base, &format!("/api/v1/applications/{id}/submit"), Some(&owner), json!({}));
+    let (s, _) = post(
+        &b.base,
+        &format!("/api/v1/applications/{id}/submit"),
+        Some(&owner),
+        json!({}),
+    );
     assert_eq!(s, 200);
-    let (s, full) = post(&a.base, &format!("/api/v1/applications/{id}/assign"), Some(&admin), json!({"reviewer_id": reviewer_id}));
+    let (s, full) = post(
+        &a.base,
+        &format!("/api/v1/applications/{id}/assign"),
+        Some(&admin),
+        json!({"reviewer_id": reviewer_id}),
+    );
     assert_eq!(s, 200, "{full}");
 
     let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
     let bases = [a.base.clone(), b.base.clone()];
-    let results = fire(&bases, &format!("/api/v1/applications/{id}/decision"), &reviewer, &decision, None);
+    let results = fire(
+        &bases,
+        &format!("/api/v1/applications/{id}/decision"),
+        &reviewer,
+        &decision,
+        None,
+    );
     let (ok, conflict) = tally(&results);
     let certs = certifications(&a.base, &client, &admin, enterprise);
-    eprintln!("race (two ladder serve processes, PostgreSQL): attempts {ATTEMPTS}, successes {ok}, conflicts {conflict}, certifications {certs}");
+    eprintln!(
+        "race (two ladder serve processes, PostgreSQL): attempts {ATTEMPTS}, successes {ok}, conflicts {conflict}, certifications {certs}"
+    );
     assert_eq!(ok, 1, "{results:?}");
     assert_eq!(conflict, ATTEMPTS - 1, "{results:?}");
     assert_eq!(certs, 1);
-    let (_, v) = call(&b.base, reqwest::Method::GET, "/api/v1/audit/verify", Some(&admin), None);
+    let (_, v) = call(
+        &b.base,
+        reqwest::Method::GET,
+        "/api/v1/audit/verify",
+        Some(&admin),
+        None,
+    );
     assert_eq!(v["ok"], true, "{v}");
 }

@@ -6,22 +6,40 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 fn fields(v: &Value) -> Vec<String> {
-    v["errors"].as_array().cloned().unwrap_or_default().iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect()
+    v["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 #[test]
 fn credit_codes_are_checked_at_the_api() {
     let app = TestApp::spawn();
     let admin = app.admin();
-    for (code, status) in [("91110000600037341L", 201), ("912101061234567888", 201), ("91210100MA0QC1WY6Q", 422)] {
-        let r = app.post("/api/v1/enterprises", Some(&admin), &json!({"uscc": code, "name": format!("企业{code}"), "district_code": "210106"}));
+    for (code, status) in [
+        ("91110000600037341L", 201),
+        ("912101061234567888", 201),
+        ("91210100MA0QC1WY6Q", 422),
+    ] {
+        let r = app.post(
+            "/api/v1/enterprises",
+            Some(&admin),
+            &json!({"uscc": code, "name": format!("企业{code}"), "district_code": "210106"}),
+        );
         assert_eq!(r.status(), status, "{code}");
         if status == 422 {
             assert_eq!(fields(&body(r)), vec!["uscc"]);
         }
     }
     // Unique: the same code again is a 409 naming the field.
-    let r = app.post("/api/v1/enterprises", Some(&admin), &json!({"uscc": "912101061234567888", "name": "重复", "district_code": "210106"}));
+    let r = app.post(
+        "/api/v1/enterprises",
+        Some(&admin),
+        &json!({"uscc": "912101061234567888", "name": "重复", "district_code": "210106"}),
+    );
     assert_eq!(r.status(), 409);
     assert!(body(r)["detail"].as_str().unwrap_or("").contains("uscc"));
 }
@@ -32,24 +50,39 @@ fn patch_needs_a_fresh_etag() {
     let admin = app.admin();
     let id = app.enterprise(&uscc(7), "沈阳七号有限公司", "210106");
     let r = app.get(&format!("/api/v1/enterprises/{id}"), &admin);
-    let etag = r.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(body(r)["etag"], etag.as_str());
     let patch = |tag: Option<&str>, b: Value| {
-        let mut rb = app.client.request(Method::PATCH, app.url(&format!("/api/v1/enterprises/{id}"))).bearer_auth(&admin).json(&b);
+        let mut rb = app
+            .client
+            .request(Method::PATCH, app.url(&format!("/api/v1/enterprises/{id}")))
+            .bearer_auth(&admin)
+            .json(&b);
         if let Some(t) = tag {
             rb = rb.header("If-Match", t);
         }
         rb.send().unwrap_or_else(|e| panic!("{e}"))
     };
     assert_eq!(patch(None, json!({"name": "新名"})).status(), 428);
-    let ok = patch(Some(&etag), json!({"name": "沈阳新名有限公司", "cluster_code": "robotics"}));
+    let ok = patch(
+        Some(&etag),
+        json!({"name": "沈阳新名有限公司", "cluster_code": "robotics"}),
+    );
     assert_eq!(ok.status(), 200);
     let after = body(ok);
     assert_eq!(after["name"], "沈阳新名有限公司");
     assert_eq!(after["cluster_code"], "robotics");
     // The old etag is stale now: 412 and nothing changes.
     assert_eq!(patch(Some(&etag), json!({"name": "覆盖"})).status(), 412);
-    assert_eq!(body(app.get(&format!("/api/v1/enterprises/{id}"), &admin))["name"], "沈阳新名有限公司");
+    assert_eq!(
+        body(app.get(&format!("/api/v1/enterprises/{id}"), &admin))["name"],
+        "沈阳新名有限公司"
+    );
 }
 
 #[test]
@@ -59,20 +92,50 @@ fn mass_assignment_is_refused_and_changes_nothing() {
     app.user("owner8", Role::Enterprise, Some(id));
     let token = app.login("owner8");
     let before = body(app.get(&format!("/api/v1/enterprises/{id}"), &token));
-    for b in [json!({"id": 999}), json!({"uscc": uscc(9)}), json!({"lock_version": 99}), json!({"name": "x", "role": "admin"})] {
-        let r = app.client.request(Method::PATCH, app.url(&format!("/api/v1/enterprises/{id}"))).bearer_auth(&token).header("If-Match", "*").json(&b).send().unwrap_or_else(|e| panic!("{e}"));
+    for b in [
+        json!({"id": 999}),
+        json!({"uscc": uscc(9)}),
+        json!({"lock_version": 99}),
+        json!({"name": "x", "role": "admin"}),
+    ] {
+        let r = app
+            .client
+            .request(Method::PATCH, app.url(&format!("/api/v1/enterprises/{id}")))
+            .bearer_auth(&token)
+            .header("If-Match", "*")
+            .json(&b)
+            .send()
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.status(), 422, "{b}");
         assert_eq!(body(r)["errors"][0]["code"], "unknown_field");
     }
     // `verified` is an admin's call.
-    let r = app.client.request(Method::PATCH, app.url(&format!("/api/v1/enterprises/{id}"))).bearer_auth(&token).header("If-Match", "*").json(&json!({"verified": true})).send().unwrap_or_else(|e| panic!("{e}"));
+    let r = app
+        .client
+        .request(Method::PATCH, app.url(&format!("/api/v1/enterprises/{id}")))
+        .bearer_auth(&token)
+        .header("If-Match", "*")
+        .json(&json!({"verified": true}))
+        .send()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 422);
     assert_eq!(fields(&body(r)), vec!["verified"]);
     // Registration cannot pick a role.
     let r = app.post("/api/v1/auth/register", None, &json!({"username": "sneaky", "password": crate::helpers::PASSWORD, "uscc": uscc(10), "name": "x", "district_code": "210106", "role": "admin"}));
     assert_eq!(r.status(), 422);
-    assert_eq!(body(app.get(&format!("/api/v1/enterprises/{id}"), &token)), before);
-    assert_eq!(app.post("/api/v1/auth/login", None, &json!({"username": "sneaky", "password": crate::helpers::PASSWORD})).status(), 401);
+    assert_eq!(
+        body(app.get(&format!("/api/v1/enterprises/{id}"), &token)),
+        before
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "sneaky", "password": crate::helpers::PASSWORD})
+        )
+        .status(),
+        401
+    );
 }
 
 #[test]
@@ -88,24 +151,50 @@ fn facts_are_validated_kept_exact_and_historied() {
     assert_eq!(r.status(), 200);
     assert_eq!(body(r)["revision"], 2);
     // Exact decimals in, exact decimals out (text comparison: no float rounding).
-    let text = app.get(&format!("/api/v1/enterprises/{id}/facts"), &token).text().unwrap_or_default();
+    let text = app
+        .get(&format!("/api/v1/enterprises/{id}/facts"), &token)
+        .text()
+        .unwrap_or_default();
     assert!(text.contains("\"operating_revenue\":4006.3"), "{text}");
     let hist = body(app.get(&format!("/api/v1/enterprises/{id}/facts/history"), &token));
     assert_eq!(hist.as_array().map(Vec::len), Some(2));
     assert_eq!(hist[1]["changes"]["rd_expense"]["from"], "120.189");
     assert_eq!(hist[1]["changes"]["rd_expense"]["to"], "130");
-    assert_eq!(hist[1]["changes"]["high_tech_enterprise"]["to"], Value::Null);
-    assert!(hist[1]["changed_by"].as_str().unwrap_or("").contains("owner11"));
+    assert_eq!(
+        hist[1]["changes"]["high_tech_enterprise"]["to"],
+        Value::Null
+    );
+    assert!(
+        hist[1]["changed_by"]
+            .as_str()
+            .unwrap_or("")
+            .contains("owner11")
+    );
 
     let bad = app.put(&path, &token, &json!({"facts": {"nonsense": 1, "rd_expense": -5, "digital_level": 7, "employees": 10, "rd_staff": 11, "abnormal_listed": "no"}}));
     assert_eq!(bad.status(), 422);
     let f = fields(&body(bad));
-    for expected in ["facts.nonsense", "facts.rd_expense", "facts.digital_level", "facts.rd_staff", "facts.abnormal_listed"] {
+    for expected in [
+        "facts.nonsense",
+        "facts.rd_expense",
+        "facts.digital_level",
+        "facts.rd_staff",
+        "facts.abnormal_listed",
+    ] {
         assert!(f.contains(&expected.to_string()), "{expected} in {f:?}");
     }
     // The rejected write changed nothing.
-    assert_eq!(body(app.get(&format!("/api/v1/enterprises/{id}/facts/history"), &token)).as_array().map(Vec::len), Some(2));
-    let r = app.put(&format!("/api/v1/enterprises/{id}/facts/1700"), &token, &json!({"facts": {}}));
+    assert_eq!(
+        body(app.get(&format!("/api/v1/enterprises/{id}/facts/history"), &token))
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let r = app.put(
+        &format!("/api/v1/enterprises/{id}/facts/1700"),
+        &token,
+        &json!({"facts": {}}),
+    );
     assert_eq!(r.status(), 422);
     assert_eq!(fields(&body(r)), vec!["year"]);
 }
@@ -115,23 +204,81 @@ fn bad_input_gets_problem_documents() {
     let app = TestApp::spawn();
     let admin = app.admin();
     let send = |method: Method, path: &str, ct: &str, raw: Vec<u8>| {
-        app.client.request(method, app.url(path)).bearer_auth(&admin).header("content-type", ct).body(raw).send().unwrap_or_else(|e| panic!("{e}"))
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(&admin)
+            .header("content-type", ct)
+            .body(raw)
+            .send()
+            .unwrap_or_else(|e| panic!("{e}"))
     };
     let check = |r: reqwest::blocking::Response, status: u16| {
         assert_eq!(r.status(), status);
-        assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+        assert_eq!(
+            r.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
         let b = body(r);
         assert_eq!(b["status"], status);
-        assert!(b["type"].as_str().is_some() && b["title"].as_str().is_some() && b["detail"].as_str().is_some());
+        assert!(
+            b["type"].as_str().is_some()
+                && b["title"].as_str().is_some()
+                && b["detail"].as_str().is_some()
+        );
         b
     };
-    check(send(Method::POST, "/api/v1/enterprises", "application/json", b"{not json".to_vec()), 400);
-    check(send(Method::POST, "/api/v1/enterprises", "application/json", vec![0xff, 0xfe, 0x00]), 400);
-    let b = check(send(Method::POST, "/api/v1/enterprises", "application/json", br#"{"uscc": 5, "name": "x", "district_code": "210106"}"#.to_vec()), 422);
+    check(
+        send(
+            Method::POST,
+            "/api/v1/enterprises",
+            "application/json",
+            b"{not json".to_vec(),
+        ),
+        400,
+    );
+    check(
+        send(
+            Method::POST,
+            "/api/v1/enterprises",
+            "application/json",
+            vec![0xff, 0xfe, 0x00],
+        ),
+        400,
+    );
+    let b = check(
+        send(
+            Method::POST,
+            "/api/v1/enterprises",
+            "application/json",
+            br#"{"uscc": 5, "name": "x", "district_code": "210106"}"#.to_vec(),
+        ),
+        422,
+    );
     assert_eq!(fields(&b), vec!["uscc"]);
-    check(send(Method::POST, "/api/v1/enterprises", "text/plain", b"{}".to_vec()), 400);
-    let big = format!("{{\"facts\": {{\"operating_revenue\": \"{}\"}}}}", "1".repeat(1_100_000));
-    check(send(Method::PUT, "/api/v1/enterprises/1/facts/2025", "application/json", big.into_bytes()), 413);
+    check(
+        send(
+            Method::POST,
+            "/api/v1/enterprises",
+            "text/plain",
+            b"{}".to_vec(),
+        ),
+        400,
+    );
+    let big = format!(
+        "{{\"facts\": {{\"operating_revenue\": \"{}\"}}}}",
+        "1".repeat(1_100_000)
+    );
+    check(
+        send(
+            Method::PUT,
+            "/api/v1/enterprises/1/facts/2025",
+            "application/json",
+            big.into_bytes(),
+        ),
+        413,
+    );
     check(app.get("/api/v1/enterprises/abc", &admin), 400);
     let b = check(app.get("/api/v1/enterprises?limit=100000", &admin), 422);
     assert_eq!(fields(&b), vec!["limit"]);
@@ -183,28 +330,61 @@ fn listing_filters_and_cursor_pagination() {
 fn imports_are_all_or_nothing_with_line_numbers() {
     let app = TestApp::spawn();
     let mut conn = app.conn();
-    let good = format!("uscc,name,district_code,cluster_code,founded_on,niche_entered_on\n{},沈阳甲有限公司,210106,auto,2010-01-01,2011-01-01\n{},沈阳乙有限公司,210112,,2015-05-05,\n", uscc(201), uscc(202));
-    let bad = format!("uscc,name,district_code,cluster_code,founded_on,niche_entered_on\n{},沈阳丙有限公司,210106,auto,2010-01-01,\n91210100MA0QC1WY6Q,沈阳丁有限公司,999999,nope,2010-13-01,\n", uscc(203));
+    let good = format!(
+        "uscc,name,district_code,cluster_code,founded_on,niche_entered_on\n{},沈阳甲有限公司,210106,auto,2010-01-01,2011-01-01\n{},沈阳乙有限公司,210112,,2015-05-05,\n",
+        uscc(201),
+        uscc(202)
+    );
+    let bad = format!(
+        "uscc,name,district_code,cluster_code,founded_on,niche_entered_on\n{},沈阳丙有限公司,210106,auto,2010-01-01,\n91210100MA0QC1WY6Q,沈阳丁有限公司,999999,nope,2010-13-01,\n",
+        uscc(203)
+    );
     match ladder::services::import::enterprises(&mut conn, "test", &bad, false) {
         Err(ladder::services::import::ImportError::Rows(rows)) => {
             let got: Vec<(u64, String)> = rows.iter().map(|r| (r.line, r.field.clone())).collect();
             for f in ["uscc", "district_code", "cluster_code", "founded_on"] {
-                assert!(got.contains(&(3, f.to_string())), "{f} on line 3 in {got:?}");
+                assert!(
+                    got.contains(&(3, f.to_string())),
+                    "{f} on line 3 in {got:?}"
+                );
             }
         }
         other => panic!("expected row errors, got {other:?}"),
     }
     // Nothing from the bad file was written, not even its good first row.
-    assert!(ladder::models::enterprise::by_uscc(&mut conn, &uscc(203)).unwrap_or(None).is_none());
-    assert_eq!(ladder::services::import::enterprises(&mut conn, "test", &good, false).ok(), Some(2));
-    let facts_bad = format!("uscc,year,operating_revenue,employees,rd_staff\n{},2024,100,10,5\n{},2024,-1,10,20\n", uscc(201), uscc(202));
+    assert!(
+        ladder::models::enterprise::by_uscc(&mut conn, &uscc(203))
+            .unwrap_or(None)
+            .is_none()
+    );
+    assert_eq!(
+        ladder::services::import::enterprises(&mut conn, "test", &good, false).ok(),
+        Some(2)
+    );
+    let facts_bad = format!(
+        "uscc,year,operating_revenue,employees,rd_staff\n{},2024,100,10,5\n{},2024,-1,10,20\n",
+        uscc(201),
+        uscc(202)
+    );
     match ladder::services::import::facts(&mut conn, "test", &facts_bad, false) {
         Err(ladder::services::import::ImportError::Rows(rows)) => {
             let got: Vec<(u64, String)> = rows.iter().map(|r| (r.line, r.field.clone())).collect();
-            assert!(got.contains(&(3, "operating_revenue".into())) && got.contains(&(3, "rd_staff".into())), "{got:?}");
+            assert!(
+                got.contains(&(3, "operating_revenue".into()))
+                    && got.contains(&(3, "rd_staff".into())),
+                "{got:?}"
+            );
         }
         other => panic!("expected row errors, got {other:?}"),
     }
-    let id = ladder::models::enterprise::by_uscc(&mut conn, &uscc(201)).ok().flatten().map(|e| e.id).unwrap_or(0);
-    assert!(ladder::models::facts::for_enterprise(&mut conn, id).unwrap_or_default().is_empty());
+    let id = ladder::models::enterprise::by_uscc(&mut conn, &uscc(201))
+        .ok()
+        .flatten()
+        .map(|e| e.id)
+        .unwrap_or(0);
+    assert!(
+        ladder::models::facts::for_enterprise(&mut conn, id)
+            .unwrap_or_default()
+            .is_empty()
+    );
 }

@@ -16,19 +16,25 @@ fn declared() -> Columns {
         let l = line.trim();
         if let Some(rest) = l.strip_suffix('{').map(str::trim)
             && let Some((name, _)) = rest.split_once(" (")
-                && !name.contains("table!") {
-                    current = Some(name.trim().to_string());
-                    out.entry(name.trim().to_string()).or_default();
-                    continue;
-                }
+            && !name.contains("table!")
+        {
+            current = Some(name.trim().to_string());
+            out.entry(name.trim().to_string()).or_default();
+            continue;
+        }
         if l == "}" {
             current = None;
             continue;
         }
         if let (Some(t), Some((col, ty))) = (&current, l.trim_end_matches(',').split_once(" -> ")) {
             let nullable = ty.starts_with("Nullable<");
-            let ty = ty.trim_start_matches("Nullable<").trim_end_matches('>').to_string();
-            out.entry(t.clone()).or_default().insert(col.trim().to_string(), (ty, nullable));
+            let ty = ty
+                .trim_start_matches("Nullable<")
+                .trim_end_matches('>')
+                .to_string();
+            out.entry(t.clone())
+                .or_default()
+                .insert(col.trim().to_string(), (ty, nullable));
         }
     }
     out
@@ -90,13 +96,21 @@ fn sqlite_schema() -> Columns {
     .unwrap_or_else(|e| panic!("{e}"));
     let mut out = Columns::new();
     for t in tables {
-        let cols: Vec<SqliteCol> =
-            diesel::sql_query(format!("SELECT name, type AS type_, \"notnull\", pk FROM pragma_table_info('{}')", t.name))
-                .load(&mut *conn)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let cols: Vec<SqliteCol> = diesel::sql_query(format!(
+            "SELECT name, type AS type_, \"notnull\", pk FROM pragma_table_info('{}')",
+            t.name
+        ))
+        .load(&mut *conn)
+        .unwrap_or_else(|e| panic!("{e}"));
         let entry = out.entry(t.name.clone()).or_default();
         for c in cols {
-            entry.insert(c.name, (sqlite_type(&c.type_).to_string(), c.notnull == 0 && c.pk == 0));
+            entry.insert(
+                c.name,
+                (
+                    sqlite_type(&c.type_).to_string(),
+                    c.notnull == 0 && c.pk == 0,
+                ),
+            );
         }
     }
     out
@@ -116,9 +130,15 @@ struct PgCol {
 
 fn pg_schema(admin: &str) -> Columns {
     let name = format!("ladder_schema_{}", uuid::Uuid::new_v4().simple());
-    let mut admin_conn = diesel::pg::PgConnection::establish(admin).unwrap_or_else(|e| panic!("{e}"));
-    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin_conn).unwrap_or_else(|e| panic!("{e}"));
-    let url = format!("{}/{name}", admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin));
+    let mut admin_conn =
+        diesel::pg::PgConnection::establish(admin).unwrap_or_else(|e| panic!("{e}"));
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!(
+        "{}/{name}",
+        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin)
+    );
     let out = {
         let pool = ladder::db::connect(&url, 1).unwrap_or_else(|e| panic!("{e}"));
         let mut conn = pool.get().unwrap_or_else(|e| panic!("{e}"));
@@ -131,11 +151,16 @@ fn pg_schema(admin: &str) -> Columns {
         .unwrap_or_else(|e| panic!("{e}"));
         let mut out = Columns::new();
         for c in cols {
-            out.entry(c.table_name).or_default().insert(c.column_name, (pg_type(&c.data_type).to_string(), c.is_nullable == "YES"));
+            out.entry(c.table_name).or_default().insert(
+                c.column_name,
+                (pg_type(&c.data_type).to_string(), c.is_nullable == "YES"),
+            );
         }
         out
     };
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin_conn).unwrap_or_else(|e| panic!("{e}"));
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin_conn)
+        .unwrap_or_else(|e| panic!("{e}"));
     out
 }
 

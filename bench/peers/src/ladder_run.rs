@@ -1,0 +1,211 @@
+//! ladder: its shipped rule sets, compiled once; `evaluate` per enterprise and rule set.
+
+use crate::data::each_record;
+use crate::{Args, peak_rss_kb, percentiles};
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use ladder::engine::{Evaluation, FactTable, Input, Outcome, RuleSet, compile, evaluate};
+use serde_json::{Value, json};
+use std::fs::{self, File};
+use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+pub struct Rules {
+    pub lg: RuleSet,
+    pub ts: RuleSet,
+}
+
+pub fn rules() -> Result<Rules> {
+    let load = |name: &str| -> Result<RuleSet> {
+        let path = format!("../../fixtures/rulesets/{name}.json");
+        let doc: Value = serde_json::from_str(&fs::read_to_string(&path).context(path.clone())?)?;
+        compile(&doc).map_err(|ps| anyhow::anyhow!("{name}: {ps:?}"))
+    };
+    Ok(Rules {
+        lg: load("little_giant-2026")?,
+        ts: load("tech_sme-2017")?,
+    })
+}
+
+/// One enterprise in ladder's input form.
+pub struct Ent {
+    pub id: String,
+    pub as_of: NaiveDate,
+    pub facts: FactTable,
+    pub holds: Vec<String>,
+    pub renewal: bool,
+}
+
+pub fn ent(rec: &Value) -> Result<Ent> {
+    let as_of = NaiveDate::parse_from_str(rec["as_of"].as_str().unwrap_or(""), "%Y-%m-%d")?;
+    let facts = FactTable::from_json(&rec["facts"]).map_err(|ps| anyhow::anyhow!("{ps:?}"))?;
+    let holds = rec["holds"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    Ok(Ent {
+        id: rec["id"].as_str().unwrap_or("").to_owned(),
+        as_of,
+        facts,
+        holds,
+        renewal: rec["renewal"].as_bool().unwrap_or(false),
+    })
+}
+
+/// Grades one enterprise against both rule sets; `None` where a rule set is not in force on
+/// the assessment date (only some boundary cases: the synthetic ones are all in 2026).
+#[inline]
+pub fn grade<'r>(r: &'r Rules, e: &Ent, trace: bool) -> (Option<Evaluation<'r>>, Option<Evaluation<'r>>) {
+    let input = Input {
+        as_of: e.as_of,
+        facts: &e.facts,
+        holds: &e.holds,
+        renewal: e.renewal,
+        pool: None,
+    };
+    let one = |rs: &'r RuleSet| rs.in_force_on(e.as_of).then(|| evaluate(rs, &input, trace));
+    (one(&r.lg), one(&r.ts))
+}
+
+fn summary(ev: &Option<Evaluation>) -> Value {
+    let Some(ev) = ev else {
+        return json!({"outcome": "not_in_force", "route": null, "score": null, "score_max": null});
+    };
+    let d = |x: Option<rust_decimal::Decimal>| x.map_or(Value::Null, |d| json!(d.normalize().to_string()));
+    json!({
+        "outcome": ev.outcome,
+        "route": ev.route,
+        "score": d(ev.score),
+        "score_max": d(ev.score_max),
+    })
+}
+
+/// Grades the correctness set with trace on and off (they must agree) and writes the outcomes.
+pub fn check(out_path: &str) -> Result<()> {
+    let r = rules()?;
+    if let Some(dir) = std::path::Path::new(out_path).parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut out = BufWriter::new(File::create(out_path)?);
+    let n = each_record("data/correctness.jsonl", usize::MAX, |rec| {
+        let e = ent(&rec)?;
+        let (lg, ts) = grade(&r, &e, true);
+        let (lg2, ts2) = grade(&r, &e, false);
+        if summary(&lg) != summary(&lg2) || summary(&ts) != summary(&ts2) {
+            bail!("{}: trace on and off disagree", e.id);
+        }
+        writeln!(
+            out,
+            "{}",
+            json!({"id": e.id, "little_giant": summary(&lg), "tech_sme": summary(&ts)})
+        )?;
+        Ok(())
+    })?;
+    out.flush()?;
+    eprintln!("ladder: graded {n} enterprises → {out_path}");
+    Ok(())
+}
+
+/// Single-evaluation latency: one enterprise against both rule sets, timed call by call over
+/// the correctness set, after one warm-up pass.
+pub fn latency(args: &Args) -> Result<()> {
+    let trace = args.get("trace", "off") == "on";
+    let reps = args.num("reps", 5)?;
+    let r = rules()?;
+    let mut ents = Vec::new();
+    each_record("data/correctness.jsonl", usize::MAX, |rec| {
+        ents.push(ent(&rec)?);
+        Ok(())
+    })?;
+    let mut ns = Vec::with_capacity(ents.len() * reps);
+    for pass in 0..=reps {
+        for e in &ents {
+            let t = Instant::now();
+            let res = grade(&r, e, trace);
+            black_box(&res);
+            let dt = t.elapsed().as_nanos() as u64;
+            drop(res);
+            if pass > 0 {
+                ns.push(dt);
+            }
+        }
+    }
+    let samples = ns.len();
+    let (p50, p99) = percentiles(ns);
+    println!(
+        "{}",
+        json!({"engine": "ladder", "kind": "latency", "trace": trace, "samples": samples,
+               "median_us": p50 as f64 / 1e3, "p99_us": p99 as f64 / 1e3})
+    );
+    Ok(())
+}
+
+#[derive(Default)]
+struct Tally {
+    counts: [u64; 6],
+    score_sum: rust_decimal::Decimal,
+}
+
+impl Tally {
+    fn add(&mut self, lg: &Option<Evaluation>, ts: &Option<Evaluation>) {
+        let i = |o: &Option<Evaluation>| match o.as_ref().map(|e| e.outcome) {
+            Some(Outcome::Eligible) => 0,
+            Some(Outcome::Ineligible) => 1,
+            _ => 2,
+        };
+        self.counts[i(lg)] += 1;
+        self.counts[3 + i(ts)] += 1;
+        self.score_sum += ts.as_ref().and_then(|e| e.score).unwrap_or_default();
+    }
+    fn json(&self) -> Value {
+        json!({"lg": &self.counts[..3], "ts": &self.counts[3..], "ts_score_sum": self.score_sum.normalize().to_string()})
+    }
+}
+
+/// Batch throughput: N enterprises from data/batch.jsonl loaded into FactTables (untimed), then
+/// graded in a loop without trace (timed). `--chunk K` loads and grades K at a time, so memory
+/// stays bounded by the chunk instead of N.
+pub fn batch(args: &Args) -> Result<()> {
+    let n = args.num("n", 10_000)?;
+    let chunk = args.num("chunk", n)?.max(1);
+    let r = rules()?;
+    let mut tally = Tally::default();
+    let mut eval_s = 0.0;
+    let mut ents: Vec<Ent> = Vec::with_capacity(chunk.min(n));
+    let mut run = |ents: &mut Vec<Ent>, tally: &mut Tally| {
+        let t = Instant::now();
+        for e in ents.iter() {
+            let (lg, ts) = grade(&r, e, false);
+            tally.add(&lg, &ts);
+        }
+        let dt = t.elapsed().as_secs_f64();
+        ents.clear();
+        dt
+    };
+    let mut rss_loaded = 0;
+    let t_load = Instant::now();
+    let got = each_record("data/batch.jsonl", n, |rec| {
+        ents.push(ent(&rec)?);
+        if ents.len() == chunk {
+            rss_loaded = rss_loaded.max(peak_rss_kb());
+            eval_s += run(&mut ents, &mut tally);
+        }
+        Ok(())
+    })?;
+    if !ents.is_empty() {
+        rss_loaded = rss_loaded.max(peak_rss_kb());
+        eval_s += run(&mut ents, &mut tally);
+    }
+    let load_s = t_load.elapsed().as_secs_f64() - eval_s;
+    if got < n {
+        bail!("data/batch.jsonl holds {got} enterprises, fewer than {n}");
+    }
+    println!(
+        "{}",
+        json!({"engine": "ladder", "kind": "batch", "mode": if chunk >= n { "materialised" } else { "chunked" },
+               "chunk": chunk, "n": n, "eval_s": eval_s, "per_sec": n as f64 / eval_s, "load_s": load_s,
+               "peak_rss_kb": peak_rss_kb(), "rss_after_load_kb": rss_loaded, "tally": tally.json()})
+    );
+    Ok(())
+}
