@@ -66,6 +66,7 @@ pub fn check_new_user(
                 "no such enterprise",
             ));
         }
+        (Role::Enterprise, Some(_)) => {}
         (_, Some(_)) => errors.push(FieldError::new(
             "enterprise_id",
             "not_allowed",

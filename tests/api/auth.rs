@@ -316,3 +316,36 @@ fn api_clients_use_the_client_credentials_grant() {
         .unwrap_or_default();
     assert!(!list.contains(secret) && !list.contains("secret_hash") && !list.contains("$argon2"));
 }
+
+#[test]
+fn admins_create_enterprise_accounts_for_existing_enterprises() {
+    let app = TestApp::spawn();
+    let admin = app.admin();
+    let id = app.enterprise(&uscc(77), "沈阳账户测试有限公司", "210106");
+    let r = app.post("/api/v1/users", Some(&admin), &json!({"username": "owner77", "password": PASSWORD, "role": "enterprise", "enterprise_id": id}));
+    assert_eq!(r.status(), 201, "{:?}", r.text());
+    assert_eq!(
+        body(app.get("/api/v1/me", &app.login("owner77")))["enterprise"]["id"],
+        id
+    );
+    // Still refused: an enterprise account without an enterprise, one that does not exist, and
+    // an enterprise id on another role.
+    for (b, field) in [
+        (
+            json!({"username": "eone", "password": PASSWORD, "role": "enterprise"}),
+            "enterprise_id",
+        ),
+        (
+            json!({"username": "etwo", "password": PASSWORD, "role": "enterprise", "enterprise_id": 99999}),
+            "enterprise_id",
+        ),
+        (
+            json!({"username": "ethree", "password": PASSWORD, "role": "official", "enterprise_id": id}),
+            "enterprise_id",
+        ),
+    ] {
+        let r = app.post("/api/v1/users", Some(&admin), &b);
+        assert_eq!(r.status(), 422);
+        assert_eq!(body(r)["errors"][0]["field"], field);
+    }
+}
