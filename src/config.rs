@@ -82,7 +82,12 @@ impl Config {
             access_ttl: Duration::from_secs(parse("LADDER_ACCESS_TTL_SECS", 900u64)?),
             refresh_ttl: Duration::from_secs(parse("LADDER_REFRESH_TTL_SECS", 14 * 86_400u64)?),
             pool_size: parse("LADDER_POOL_SIZE", 16u32)?,
-            max_concurrent_hashes: parse("LADDER_MAX_HASHES", 2usize)?.max(1),
+            // Half the cores (at least one): a login flood leaves the other half to everything else.
+            max_concurrent_hashes: parse(
+                "LADDER_MAX_HASHES",
+                (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2).max(1),
+            )?
+            .max(1),
             max_failed_logins: parse("LADDER_MAX_FAILED_LOGINS", 5i32)?,
             lockout: Duration::from_secs(parse("LADDER_LOCKOUT_SECS", 300u64)?),
             log_filter: var("LADDER_LOG").unwrap_or_else(|| "info".into()),

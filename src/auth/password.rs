@@ -1,11 +1,10 @@
-//! Password hashing: Argon2id (m = 19456 KiB, t = 2, p = 1), always off the async workers
-//! and behind a semaphore so a login flood cannot take every core and all the memory.
+//! Password hashing: Argon2id (m = 19456 KiB, t = 2, p = 1), always off the async workers,
+//! on a few dedicated threads so a login flood cannot take every core and all the memory.
 
 use crate::error::{AppError, AppResult};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
 
 fn hasher() -> Argon2<'static> {
     // Params::new only fails on out-of-range constants; these are the OWASP minimums.
@@ -41,38 +40,71 @@ pub fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
     ok && hash.is_some()
 }
 
-/// The bounded pool of hashing slots, shared by every worker.
+/// Job for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The bounded pool of hashing threads, shared by every worker. Argon2 runs only on these
+/// `max_concurrent` dedicated threads, never on the general blocking pool: each hash takes
+/// 19 MiB, and glibc keeps a freed block in the arena of the thread that used it, so hashing
+/// on the many blocking-pool threads let a login flood grow the process to ~600 MiB
+/// (RELIABILITY.md, load). Jobs beyond the threads wait in the queue.
 #[derive(Clone)]
 pub struct Hashing {
-    slots: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl Hashing {
     pub fn new(max_concurrent: usize) -> Hashing {
         // Warm the dummy hash so the first unknown-user login is not slower than the rest.
         let _ = dummy_hash();
-        Hashing {
-            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..max_concurrent.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
         }
+        Hashing { jobs }
+    }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(|_| {
+                AppError::Internal(anyhow::anyhow!("no password hashing thread is running"))
+            })?;
+        rx.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a password hashing thread dropped its job"))
+        })
     }
 
     pub async fn hash(&self, password: String) -> AppResult<String> {
-        let _permit = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let hash = actix_web::web::block(move || hash_blocking(&password)).await??;
-        Ok(hash)
+        self.run(move || hash_blocking(&password))
+            .await?
+            .map_err(AppError::Internal)
     }
 
     pub async fn verify(&self, password: String, hash: Option<String>) -> AppResult<bool> {
-        let _permit = self
-            .slots
-            .acquire()
+        self.run(move || verify_blocking(&password, hash.as_deref()))
             .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        Ok(actix_web::web::block(move || verify_blocking(&password, hash.as_deref())).await?)
     }
 }
 

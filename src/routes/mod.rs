@@ -168,16 +168,20 @@ fn reject_nul_in_json(bytes: &[u8]) -> AppResult<()> {
     }
 }
 
-/// Middleware: a query string that decodes to NUL (U+0000) is refused with 400 before any
-/// handler sees it (PostgreSQL cannot compare text with NUL in it: it answered 500).
+/// Middleware: a query string that decodes to NUL (U+0000) is refused with 422 (field
+/// `query`) before any handler sees it (PostgreSQL cannot compare text with NUL in it: it
+/// answered 500).
 pub async fn reject_nul_query(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     if req.query_string().to_ascii_lowercase().contains("%00") {
-        return Err(
-            AppError::BadRequest("the query string may not contain NUL (%00)".into()).into(),
-        );
+        return Err(AppError::field(
+            "query",
+            "nul_character",
+            "the query string may not contain NUL (%00)",
+        )
+        .into());
     }
     next.call(req).await
 }
