@@ -3,6 +3,7 @@
 
 Everything talks to 127.0.0.1 only."""
 
+import atexit
 import json
 import os
 import random
@@ -60,6 +61,19 @@ def cli(url, *args, stdin=None, check=True):
     return p
 
 
+_STARTED = []
+
+
+@atexit.register
+def _stop_leftovers():
+    """A script that fails half-way still stops the servers it started (by their own pids)."""
+    for server in _STARTED:
+        try:
+            server.stop()
+        except Exception:
+            pass
+
+
 class Server:
     """A `ladder serve` child; `kill()` sends SIGKILL to this pid only."""
 
@@ -76,6 +90,8 @@ class Server:
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "serve"], env=env, stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
         logf.close()
+        if self not in _STARTED:
+            _STARTED.append(self)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
