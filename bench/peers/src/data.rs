@@ -66,9 +66,12 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
         years[k].insert(code.to_owned(), v);
     };
     let snap = |rng: &mut ChaCha8Rng| rng.gen_bool(0.12);
+    // Half are 小巨人 candidates: their values sit near (mostly above) the thresholds.
+    let cand = rng.gen_bool(0.5);
+    let lo_rev: f64 = if cand { 4500.0 } else { 800.0 };
 
     // Revenue Y-3 … Y-1, in 万元 (log-uniform 800 … 60000).
-    let mut rev1 = dec((800f64.ln() + rng.r#gen::<f64>() * (60000f64 / 800.0).ln()).exp(), 1);
+    let mut rev1 = dec((lo_rev.ln() + rng.r#gen::<f64>() * (60000f64 / lo_rev).ln()).exp(), 1);
     let (rev2, rev3);
     if snap(rng) {
         // CAGR exactly 5%: k·400 → k·441 (and k·420 between).
@@ -77,8 +80,9 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
         rev2 = k * Decimal::from(420);
         rev3 = k * Decimal::from(400);
     } else {
-        let g2 = rng.gen_range(-0.06..0.16);
-        let g1 = rng.gen_range(-0.06..0.16);
+        let g = if cand { 0.02..0.16 } else { -0.06..0.16 };
+        let g2 = rng.gen_range(g.clone());
+        let g1 = rng.gen_range(g);
         rev2 = dec(f64::try_from(rev1).unwrap_or(1.0) / (1.0 + g1), 1);
         rev3 = dec(f64::try_from(rev2).unwrap_or(1.0) / (1.0 + g2), 1);
     }
@@ -89,7 +93,7 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
     let mbr = if snap(rng) {
         rev1 * Decimal::new(9, 1)
     } else {
-        dec(f(rev1) * rng.gen_range(0.8..1.0), 1)
+        dec(f(rev1) * rng.gen_range(if cand { 0.88 } else { 0.7 }..1.0), 1)
     };
     put(1, "main_business_revenue", num(mbr));
     let mut assets = dec(f(rev1) * rng.gen_range(0.4..1.6), 1);
@@ -97,7 +101,7 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
         assets = assets.round();
         assets * Decimal::new(75, 2)
     } else {
-        dec(f(assets) * rng.gen_range(0.3..0.9), 1)
+        dec(f(assets) * rng.gen_range(0.3..if cand { 0.78 } else { 0.9 }), 1)
     };
     put(1, "total_assets", num(assets));
     put(1, "total_liabilities", num(liab));
@@ -105,12 +109,12 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
     let rd1 = if snap(rng) {
         rev1.round() * Decimal::new(3, 2)
     } else {
-        dec(f(rev1) * rng.gen_range(0.01..0.08), 1)
+        dec(f(rev1) * rng.gen_range(if cand { 0.028 } else { 0.01 }..0.08), 1)
     };
     let rd2 = if snap(rng) && rd1 < Decimal::from(1200) {
         Decimal::from(1200) - rd1
     } else {
-        dec(f(rev2) * rng.gen_range(0.015..0.07), 1)
+        dec(f(rev2) * rng.gen_range(if cand { 0.028 } else { 0.015 }..0.07), 1)
     };
     put(1, "rd_expense", num(rd1));
     put(2, "rd_expense", num(rd2));
@@ -120,19 +124,20 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
         dec(f(rev1) * rng.gen_range(0.2..1.1), 1)
     };
     put(1, "cost_and_expense", num(cost));
-    let niche = if snap(rng) { 3 } else { rng.gen_range(0..12) };
+    let niche = if snap(rng) { 3 } else { rng.gen_range(if cand { 2 } else { 0 }..12) };
     put(1, "niche_years", json!(niche));
-    put(1, "ip_class1", json!(if rng.gen_bool(0.3) { 0 } else { rng.gen_range(0..9) }));
+    put(1, "ip_class1", json!(if cand { rng.gen_range(3..10) } else if rng.gen_bool(0.3) { 0 } else { rng.gen_range(0..9) }));
     put(1, "ip_class2", json!(rng.gen_range(0..6)));
-    let share = if snap(rng) { Decimal::from(10) } else { dec(rng.gen_range(0.0..30.0), 1) };
+    let share = if snap(rng) { Decimal::from(10) } else { dec(rng.gen_range(if cand { 8.0 } else { 0.0 }..30.0), 1) };
     put(1, "main_product_share", num(share));
     if rng.gen_bool(0.3) {
         put(1, "domestic_rank", json!(rng.gen_range(1..20)));
     }
-    put(1, "six_base", json!(rng.gen_bool(0.35)));
-    put(1, "key_chain", json!(rng.gen_bool(0.35)));
+    let p_field = if cand { 0.6 } else { 0.35 };
+    put(1, "six_base", json!(rng.gen_bool(p_field)));
+    put(1, "key_chain", json!(rng.gen_bool(p_field)));
     for k in [1, 0] {
-        let s = if snap(rng) { Decimal::from(60) } else { dec(rng.gen_range(35.0..95.0), 1) };
+        let s = if snap(rng) { Decimal::from(60) } else { dec(rng.gen_range(if cand { 55.0 } else { 35.0 }..95.0), 1) };
         put(k, "dev_eval_score", num(s));
     }
     // 科技型 scale and staff.
@@ -171,7 +176,7 @@ fn enterprise(rng: &mut ChaCha8Rng, i: usize) -> Value {
         years[*k].remove(c);
     }
     let mut holds = Vec::new();
-    if rng.gen_bool(0.7) {
+    if rng.gen_bool(if cand { 0.95 } else { 0.6 }) {
         holds.push("srdi_sme");
     }
     if rng.gen_bool(0.03) {
@@ -247,7 +252,19 @@ pub fn relative_facts(rec: &Value) -> Map<String, Value> {
             if let Ok(fy) = yk.parse::<i32>() {
                 let k = y - fy;
                 if (0..=5).contains(&k) {
-                    out.insert(format!("y{k}"), row.clone());
+                    // Numbers may come as strings (exact decimals in ladder's upload format):
+                    // the peers get them as numbers.
+                    let mut row = row.clone();
+                    if let Some(m) = row.as_object_mut() {
+                        for v in m.values_mut() {
+                            if let Value::String(s) = v {
+                                if let Ok(n) = s.parse::<serde_json::Number>() {
+                                    *v = Value::Number(n);
+                                }
+                            }
+                        }
+                    }
+                    out.insert(format!("y{k}"), row);
                 }
             }
         }

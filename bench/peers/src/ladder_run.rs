@@ -173,7 +173,7 @@ pub fn batch(args: &Args) -> Result<()> {
     let mut tally = Tally::default();
     let mut eval_s = 0.0;
     let mut ents: Vec<Ent> = Vec::with_capacity(chunk.min(n));
-    let mut run = |ents: &mut Vec<Ent>, tally: &mut Tally| {
+    let run = |ents: &mut Vec<Ent>, tally: &mut Tally| {
         let t = Instant::now();
         for e in ents.iter() {
             let (lg, ts) = grade(&r, e, false);
@@ -207,5 +207,30 @@ pub fn batch(args: &Args) -> Result<()> {
                "chunk": chunk, "n": n, "eval_s": eval_s, "per_sec": n as f64 / eval_s, "load_s": load_s,
                "peak_rss_kb": peak_rss_kb(), "rss_after_load_kb": rss_loaded, "tally": tally.json()})
     );
+    Ok(())
+}
+
+/// For profiling (`perf record … peers profile ladder`): grades the first 10,000 enterprises of
+/// data/batch.jsonl `--repeat` times, so evaluation dominates the samples.
+pub fn profile(args: &Args) -> Result<()> {
+    let repeat = args.num("repeat", 100)?;
+    let trace = args.get("trace", "off") == "on";
+    let r = rules()?;
+    let mut ents = Vec::new();
+    each_record("data/batch.jsonl", 10_000, |rec| {
+        ents.push(ent(&rec)?);
+        Ok(())
+    })?;
+    let mut tally = Tally::default();
+    let t = Instant::now();
+    for _ in 0..repeat {
+        for e in &ents {
+            let (lg, ts) = grade(&r, e, trace);
+            tally.add(&lg, &ts);
+        }
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!("{}", json!({"engine": "ladder", "kind": "profile", "evals": ents.len() * repeat,
+        "ns_per_enterprise": s * 1e9 / (ents.len() * repeat) as f64, "tally": tally.json()}));
     Ok(())
 }

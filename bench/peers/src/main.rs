@@ -83,6 +83,7 @@ fn main() -> Result<()> {
         ("latency", "zen") => zen_run::latency(&args),
         ("batch", "ladder") => ladder_run::batch(&args),
         ("batch", "zen") => zen_run::batch(&args),
+        ("profile", "ladder") => ladder_run::profile(&args),
         _ => bail!("usage: peers gen|golden|check|latency|batch [ladder|zen] [--options]"),
     }
 }
