@@ -77,6 +77,53 @@ fn reader(text: &str) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
+/// An opened CSV text: the reader, its header row, and the column index.
+type Opened<'t> = (
+    csv::Reader<&'t [u8]>,
+    csv::StringRecord,
+    HashMap<String, usize>,
+);
+
+/// A CSV reader on `text`, its header row, and the column index, with the required columns checked.
+fn open<'t>(text: &'t str, required: &[&str]) -> Result<Opened<'t>, ImportError> {
+    let mut rdr = reader(text);
+    let headers = rdr
+        .headers()
+        .map_err(|e| {
+            ImportError::Rows(vec![RowError {
+                line: 1,
+                field: "header".into(),
+                message: e.to_string(),
+            }])
+        })?
+        .clone();
+    let idx = header_index(&headers, required)?;
+    Ok((rdr, headers, idx))
+}
+
+/// Data rows with their 1-based line numbers (the header is line 1); an unreadable row is
+/// already a `RowError`.
+fn records<'r>(
+    rdr: &'r mut csv::Reader<&[u8]>,
+) -> impl Iterator<Item = (u64, Result<csv::StringRecord, RowError>)> + 'r {
+    rdr.records().enumerate().map(|(n, rec)| {
+        let line = n as u64 + 2;
+        (
+            line,
+            rec.map_err(|e| RowError {
+                line,
+                field: "row".into(),
+                message: e.to_string(),
+            }),
+        )
+    })
+}
+
+/// The codes of a reference table, for membership checks.
+fn codes<T>(rows: Vec<T>, code: impl Fn(T) -> String) -> HashSet<String> {
+    rows.into_iter().map(code).collect()
+}
+
 fn header_index(
     headers: &csv::StringRecord,
     required: &[&str],
@@ -144,44 +191,22 @@ pub fn enterprises(
     text: &str,
     progress: bool,
 ) -> Result<usize, ImportError> {
-    let districts: HashSet<String> = reference::all_districts(conn)?
-        .into_iter()
-        .map(|d| d.code)
-        .collect();
-    let clusters: HashSet<String> = reference::all_clusters(conn)?
-        .into_iter()
-        .map(|c| c.code)
-        .collect();
+    let districts: HashSet<String> = codes(reference::all_districts(conn)?, |x| x.code);
+    let clusters: HashSet<String> = codes(reference::all_clusters(conn)?, |x| x.code);
     let existing: HashSet<String> = ent_rows::ids_by_uscc(conn)?
         .into_iter()
         .map(|(u, _)| u)
         .collect();
-    let mut rdr = reader(text);
-    let headers = rdr
-        .headers()
-        .map_err(|e| {
-            ImportError::Rows(vec![RowError {
-                line: 1,
-                field: "header".into(),
-                message: e.to_string(),
-            }])
-        })?
-        .clone();
-    let idx = header_index(&headers, &["uscc", "name", "district_code"])?;
+    let (mut rdr, _, idx) = open(text, &["uscc", "name", "district_code"])?;
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
     let today = chrono::Utc::now().date_naive();
-    for (n, rec) in rdr.records().enumerate() {
-        let line = n as u64 + 2;
+    for (line, rec) in records(&mut rdr) {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError {
-                    line,
-                    field: "row".into(),
-                    message: e.to_string(),
-                });
+                errors.push(e);
                 continue;
             }
         };
@@ -338,18 +363,7 @@ pub fn facts(
     progress: bool,
 ) -> Result<usize, ImportError> {
     let ids: HashMap<String, i32> = ent_rows::ids_by_uscc(conn)?.into_iter().collect();
-    let mut rdr = reader(text);
-    let headers = rdr
-        .headers()
-        .map_err(|e| {
-            ImportError::Rows(vec![RowError {
-                line: 1,
-                field: "header".into(),
-                message: e.to_string(),
-            }])
-        })?
-        .clone();
-    let idx = header_index(&headers, &["uscc", "year"])?;
+    let (mut rdr, headers, idx) = open(text, &["uscc", "year"])?;
     let mut errors = Vec::new();
     for h in headers.iter() {
         if h != "uscc" && h != "year" && crate::catalog::indicator(h).is_none() {
@@ -365,16 +379,11 @@ pub fn facts(
     }
     let mut parsed: Vec<(i32, i32, Map<String, Value>)> = Vec::new();
     let mut seen = HashSet::new();
-    for (n, rec) in rdr.records().enumerate() {
-        let line = n as u64 + 2;
+    for (line, rec) in records(&mut rdr) {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError {
-                    line,
-                    field: "row".into(),
-                    message: e.to_string(),
-                });
+                errors.push(e);
                 continue;
             }
         };
@@ -491,19 +500,8 @@ pub struct CertificationItem {
 
 /// CSV with the same columns: `uscc,name,district_code,cluster,tier,number,issued_on,valid_from,valid_to,batch`.
 pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationItem)>, ImportError> {
-    let mut rdr = reader(text);
-    let headers = rdr
-        .headers()
-        .map_err(|e| {
-            ImportError::Rows(vec![RowError {
-                line: 1,
-                field: "header".into(),
-                message: e.to_string(),
-            }])
-        })?
-        .clone();
-    let idx = header_index(
-        &headers,
+    let (mut rdr, _, idx) = open(
+        text,
         &[
             "uscc",
             "tier",
@@ -515,16 +513,11 @@ pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationIte
     )?;
     let mut errors = Vec::new();
     let mut items = Vec::new();
-    for (n, rec) in rdr.records().enumerate() {
-        let line = n as u64 + 2;
+    for (line, rec) in records(&mut rdr) {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError {
-                    line,
-                    field: "row".into(),
-                    message: e.to_string(),
-                });
+                errors.push(e);
                 continue;
             }
         };
@@ -590,18 +583,9 @@ pub fn certifications(
     progress: bool,
 ) -> Result<usize, ImportError> {
     use crate::models::certification::{self as certs, NewCertification};
-    let districts: HashSet<String> = reference::all_districts(conn)?
-        .into_iter()
-        .map(|d| d.code)
-        .collect();
-    let clusters: HashSet<String> = reference::all_clusters(conn)?
-        .into_iter()
-        .map(|c| c.code)
-        .collect();
-    let tiers: HashSet<String> = reference::all_tiers(conn)?
-        .into_iter()
-        .map(|t| t.code)
-        .collect();
+    let districts: HashSet<String> = codes(reference::all_districts(conn)?, |x| x.code);
+    let clusters: HashSet<String> = codes(reference::all_clusters(conn)?, |x| x.code);
+    let tiers: HashSet<String> = codes(reference::all_tiers(conn)?, |x| x.code);
     let today = chrono::Utc::now().date_naive();
     let mut errors = Vec::new();
     let mut numbers = HashSet::new();
