@@ -78,7 +78,7 @@ fn per_rule_set(c: &mut Criterion) {
     for s in &samples {
         let input = Input {
             as_of: s.as_of,
-            facts: &s.facts,
+            facts: s.facts.view(),
             holds: &s.holds,
             renewal: false,
             pool: None,
@@ -105,7 +105,7 @@ fn every_tier(c: &mut Criterion) {
     ];
     let input = Input {
         as_of: lg.as_of,
-        facts: &lg.facts,
+        facts: lg.facts.view(),
         holds: &holds,
         renewal: false,
         pool: None,

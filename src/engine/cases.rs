@@ -123,7 +123,7 @@ pub fn check(rs: &RuleSet, case: &Value) -> Vec<String> {
     let renewal = case["renewal"].as_bool().unwrap_or(false);
     let input = Input {
         as_of,
-        facts: &facts,
+        facts: facts.view(),
         holds: &holds,
         renewal,
         pool: pool.as_ref(),

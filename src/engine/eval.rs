@@ -10,8 +10,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use super::compile::MAX_DIMENSIONS;
-use super::facts::{FactTable, FactValue};
-use super::num::{Frac, Val};
+use super::facts::{FactValue, Facts};
+use super::num::{Frac, Val, cmp_parts, dec_of};
 use super::pool::Pool;
 use super::rules::{Agg, Applies, Body, Cond, Expr, Model, Points, RouteKind, RuleSet};
 use crate::catalog::{INDICATORS, Kind};
@@ -21,7 +21,8 @@ use crate::catalog::{INDICATORS, Kind};
 pub struct Input<'a> {
     /// The assessment date: its year Y anchors every relative year (上年度 = Y−1).
     pub as_of: NaiveDate,
-    pub facts: &'a FactTable,
+    /// `table.view()` for one [`FactTable`](super::FactTable), `batch.get(i)` in a batch.
+    pub facts: Facts<'a>,
     /// Tier codes of the certifications active on `as_of`.
     pub holds: &'a [String],
     /// A re-review (复核) of a held title rather than a first application.
@@ -205,7 +206,7 @@ impl FactKey {
 /// Per-evaluation state. `missing` is a stack: a sub-test that reaches a definite answer
 /// truncates what its children pushed, so only facts that could still matter remain.
 pub(crate) struct Ctx<'a> {
-    facts: &'a FactTable,
+    facts: Facts<'a>,
     year: i32,
     holds: &'a [String],
     renewal: bool,
@@ -215,7 +216,7 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(
-        facts: &'a FactTable,
+        facts: Facts<'a>,
         as_of: NaiveDate,
         holds: &'a [String],
         renewal: bool,
@@ -372,22 +373,27 @@ impl<'a> Ctx<'a> {
         let mark = self.missing.len();
         let out = match c {
             Cond::Cmp { left, op, right } => {
-                let v = self.expr(left, base);
-                let t = match v {
-                    Val::Missing => Tri::U,
-                    _ => match v.cmp_dec(*right) {
-                        None => Tri::F,
-                        Some(o) => Tri::of(match op {
-                            super::rules::Op::Ge => o.is_ge(),
-                            super::rules::Op::Gt => o.is_gt(),
-                            super::rules::Op::Le => o.is_le(),
-                            super::rules::Op::Lt => o.is_lt(),
-                            super::rules::Op::Eq => o.is_eq(),
-                            super::rules::Op::Ne => o.is_ne(),
-                        }),
-                    },
-                };
-                (t, Some(v))
+                // The common case, a filed number against a threshold, compares the stored
+                // mantissa and scale directly.
+                if let Expr::Fact { idx, year } = left
+                    && let Some((m, s)) = self.facts.num_parts(base + year, usize::from(*idx))
+                {
+                    let o = cmp_parts((m, s), *right);
+                    (
+                        Tri::of(op.holds(o)),
+                        Some(Val::Num(Frac::int(dec_of(m, s)))),
+                    )
+                } else {
+                    let v = self.expr(left, base);
+                    let t = match v {
+                        Val::Missing => Tri::U,
+                        _ => match v.cmp_dec(*right) {
+                            None => Tri::F,
+                            Some(o) => Tri::of(op.holds(o)),
+                        },
+                    };
+                    (t, Some(v))
+                }
             }
             Cond::Flag { idx, year, is } => match self.fact(*idx, base + year) {
                 Val::Bool(b) => (Tri::of(b == *is), Some(Val::Bool(b))),
@@ -424,8 +430,10 @@ impl<'a> Ctx<'a> {
         out
     }
 
-    /// `all` (conjunction) or `any` over tests. Every child is evaluated so the missing list is
-    /// the same whatever the order; the deciding child's value is kept for the trace.
+    /// `all` (conjunction) or `any` over tests; the deciding child's value is kept for the trace.
+    /// Children are evaluated until one decides (a false in `all`, a true in `any`): what the
+    /// rest would add to the missing list is dropped by `cond` on a decided result anyway, and
+    /// the trace keeps the first deciding child, so stopping there changes nothing.
     fn fold<'c>(
         &mut self,
         items: impl Iterator<Item = (&'c Cond, i32)>,
@@ -445,6 +453,9 @@ impl<'a> Ctx<'a> {
                 _ => {}
             }
             acc = if conj { acc.and(t) } else { acc.or(t) };
+            if acc == if conj { Tri::F } else { Tri::T } {
+                break;
+            }
         }
         (acc, decisive.or(unknown).or(first).flatten())
     }

@@ -1,4 +1,4 @@
-//! Facts per fiscal year, stored densely by catalog position so evaluation never hashes a code.
+//! Facts per fiscal year, stored compactly by catalog position so evaluation never hashes a code.
 
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -25,19 +25,157 @@ pub fn indicator_index(code: &str) -> Option<usize> {
     INDICATORS.iter().position(|i| i.code == code)
 }
 
-/// An enterprise's facts: one row of `INDICATORS.len()` cells per fiscal year, for the
-/// contiguous years from the first to the last year on file, in one allocation.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Catalog positions a year row can hold: the low bits of a row word are its presence bitmap.
+const ROW_BITS: u32 = 40;
+const ROW_MASK: u64 = (1 << ROW_BITS) - 1;
+
+/// Values are packed in one `u64` each: the top two bits are the tag; an inline number keeps
+/// its sign, scale (0–28) and a mantissa below 2⁵⁶; any other decimal goes to a side list.
+const TAG_SHIFT: u32 = 62;
+const TAG_NUM: u64 = 0;
+const TAG_BOOL: u64 = 1;
+const TAG_SPILL: u64 = 2;
+const SIGN_BIT: u64 = 1 << 61;
+const SCALE_SHIFT: u32 = 56;
+const MANTISSA_MASK: u64 = (1 << SCALE_SHIFT) - 1;
+
+fn pack(v: FactValue, spill: &mut Vec<Decimal>) -> u64 {
+    match v {
+        FactValue::Bool(b) => (TAG_BOOL << TAG_SHIFT) | u64::from(b),
+        FactValue::Num(d) => {
+            let m = d.mantissa().unsigned_abs();
+            match u64::try_from(m) {
+                Ok(m) if m <= MANTISSA_MASK => {
+                    let sign = if d.is_sign_negative() { SIGN_BIT } else { 0 };
+                    (TAG_NUM << TAG_SHIFT) | sign | (u64::from(d.scale()) << SCALE_SHIFT) | m
+                }
+                _ => {
+                    spill.push(d);
+                    (TAG_SPILL << TAG_SHIFT) | (spill.len() as u64 - 1)
+                }
+            }
+        }
+    }
+}
+
+#[inline]
+fn unpack(p: u64, spill: &[Decimal]) -> Option<FactValue> {
+    match p >> TAG_SHIFT {
+        TAG_NUM => {
+            let m = p & MANTISSA_MASK;
+            Some(FactValue::Num(Decimal::from_parts(
+                m as u32,
+                (m >> 32) as u32,
+                0,
+                p & SIGN_BIT != 0,
+                ((p >> SCALE_SHIFT) & 0x1f) as u32,
+            )))
+        }
+        TAG_BOOL => Some(FactValue::Bool(p & 1 != 0)),
+        _ => spill
+            .get(usize::try_from(p & u64::from(u32::MAX)).ok()?)
+            .copied()
+            .map(FactValue::Num),
+    }
+}
+
+/// The position of value `idx` of a row word in its enterprise's value list, if held.
+#[inline]
+fn slot(row: u64, idx: usize) -> Option<usize> {
+    let bit = 1u64.checked_shl(u32::try_from(idx).ok()?)? & ROW_MASK;
+    if row & bit == 0 {
+        return None;
+    }
+    let before = (row & (bit - 1)).count_ones() as usize;
+    Some((row >> ROW_BITS) as usize + before)
+}
+
+/// An enterprise's facts, for the contiguous years from the first to the last year on file.
+///
+/// Compact by design (a batch holds millions): one `u64` word per year row (which catalog
+/// positions hold a value, and where the row's values start) and one `u64` per value held, so
+/// a lookup is a bit test, a popcount and one load. [`FactBatch`] keeps many tables in one
+/// allocation each; the engine reads either through a [`Facts`] view.
+#[derive(Debug, Clone, Default)]
 pub struct FactTable {
     first_year: i32,
-    /// Whether each year row holds at least one value (rows between filed years stay empty).
-    filed: Vec<bool>,
-    cells: Vec<Option<FactValue>>,
+    rows: Vec<u64>,
+    values: Vec<u64>,
+    spill: Vec<Decimal>,
+}
+
+/// A borrowed, read-only view of one enterprise's facts: what the engine grades.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    first_year: i32,
+    rows: &'a [u64],
+    values: &'a [u64],
+    spill: &'a [Decimal],
+}
+
+impl<'a> Facts<'a> {
+    #[inline]
+    pub fn get(&self, year: i32, idx: usize) -> Option<FactValue> {
+        let off = usize::try_from(year.checked_sub(self.first_year)?).ok()?;
+        let at = slot(*self.rows.get(off)?, idx)?;
+        unpack(*self.values.get(at)?, self.spill)
+    }
+
+    /// A filed number as its exact mantissa and scale, straight from the packed word; `None`
+    /// for an absent value, a yes/no, or a number kept aside (read those with `get`).
+    #[inline]
+    pub(crate) fn num_parts(&self, year: i32, idx: usize) -> Option<(i128, u32)> {
+        let off = usize::try_from(year.checked_sub(self.first_year)?).ok()?;
+        let p = *self.values.get(slot(*self.rows.get(off)?, idx)?)?;
+        if p >> TAG_SHIFT != TAG_NUM {
+            return None;
+        }
+        let m = (p & MANTISSA_MASK) as i128;
+        Some((
+            if p & SIGN_BIT != 0 { -m } else { m },
+            ((p >> SCALE_SHIFT) & 0x1f) as u32,
+        ))
+    }
+
+    /// The fiscal years that hold at least one value, ascending.
+    pub fn years(self) -> impl Iterator<Item = i32> + 'a {
+        let first = self.first_year;
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r & ROW_MASK != 0)
+            .map(move |(i, _)| first + i as i32)
+    }
+}
+
+impl<'a> From<&'a FactTable> for Facts<'a> {
+    fn from(t: &'a FactTable) -> Self {
+        t.view()
+    }
+}
+
+impl PartialEq for FactTable {
+    /// Same values for the same years (however they were written).
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.view(), other.view());
+        a.years().eq(b.years())
+            && a.years()
+                .all(|y| (0..INDICATORS.len()).all(|i| a.get(y, i) == b.get(y, i)))
+    }
 }
 
 impl FactTable {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn view(&self) -> Facts<'_> {
+        Facts {
+            first_year: self.first_year,
+            rows: &self.rows,
+            values: &self.values,
+            spill: &self.spill,
+        }
     }
 
     pub fn set(&mut self, year: i32, code: &str, v: FactValue) -> Result<(), UnknownCode> {
@@ -49,65 +187,73 @@ impl FactTable {
     /// Sets a value by catalog position (for loaders that resolved codes once with
     /// [`indicator_index`]); a position outside the catalog is ignored.
     pub fn set_idx(&mut self, year: i32, idx: usize, v: FactValue) {
-        if idx >= INDICATORS.len() {
+        if idx >= INDICATORS.len() || idx >= ROW_BITS as usize {
             return;
         }
         let row = self.row_for(year);
-        self.filed[row] = true;
-        self.cells[row * INDICATORS.len() + idx] = Some(v);
+        let word = self.rows[row];
+        let bit = 1u64 << idx;
+        let at = (word >> ROW_BITS) as usize + (word & ROW_MASK & (bit - 1)).count_ones() as usize;
+        let packed = pack(v, &mut self.spill);
+        if word & bit != 0 {
+            self.values[at] = packed;
+            return;
+        }
+        self.rows[row] |= bit;
+        self.values.insert(at, packed);
+        for r in &mut self.rows[row + 1..] {
+            *r += 1 << ROW_BITS;
+        }
     }
 
     /// Removes a value (used by tests and by callers editing a table in place).
     pub fn clear(&mut self, year: i32, code: &str) {
-        if let (Some(idx), Some(row)) = (indicator_index(code), self.row(year)) {
-            self.cells[row * INDICATORS.len() + idx] = None;
+        let Some(idx) = indicator_index(code) else {
+            return;
+        };
+        let Some(row) = year
+            .checked_sub(self.first_year)
+            .and_then(|r| usize::try_from(r).ok())
+            .filter(|r| *r < self.rows.len())
+        else {
+            return;
+        };
+        let Some(at) = slot(self.rows[row], idx) else {
+            return;
+        };
+        self.rows[row] &= !(1u64 << idx);
+        self.values.remove(at);
+        for r in &mut self.rows[row + 1..] {
+            *r -= 1 << ROW_BITS;
         }
     }
 
     #[inline]
     pub fn get(&self, year: i32, idx: usize) -> Option<FactValue> {
-        let row = self.row(year)?;
-        self.cells
-            .get(row * INDICATORS.len() + idx)
-            .copied()
-            .flatten()
+        self.view().get(year, idx)
     }
 
     /// The fiscal years that hold at least one value, ascending.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
-        self.filed
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f)
-            .map(|(i, _)| self.first_year + i as i32)
-    }
-
-    #[inline]
-    fn row(&self, year: i32) -> Option<usize> {
-        let off = year.checked_sub(self.first_year)?;
-        let off = usize::try_from(off).ok()?;
-        (off < self.filed.len()).then_some(off)
+        self.view().years()
     }
 
     fn row_for(&mut self, year: i32) -> usize {
-        let n = INDICATORS.len();
-        if self.filed.is_empty() {
+        if self.rows.is_empty() {
             self.first_year = year;
-            self.filed.push(false);
-            self.cells.resize(n, None);
+            self.rows.push(0);
             return 0;
         }
         if year < self.first_year {
+            // Rows put in front are empty and start at the first value.
             let extra = (self.first_year - year) as usize;
-            self.filed.splice(0..0, std::iter::repeat_n(false, extra));
-            self.cells
-                .splice(0..0, std::iter::repeat_n(None, extra * n));
+            self.rows.splice(0..0, std::iter::repeat_n(0, extra));
             self.first_year = year;
         }
         let row = (year - self.first_year) as usize;
-        if row >= self.filed.len() {
-            self.filed.resize(row + 1, false);
-            self.cells.resize((row + 1) * n, None);
+        if row >= self.rows.len() {
+            let end = (self.values.len() as u64) << ROW_BITS;
+            self.rows.resize(row + 1, end);
         }
         row
     }
@@ -207,6 +353,88 @@ impl FactTable {
     }
 }
 
+/// Many enterprises' facts in a handful of allocations, for batch grading: about 8 bytes per
+/// value held and per year row, plus 12 per enterprise.
+#[derive(Debug, Clone, Default)]
+pub struct FactBatch {
+    first_year: Vec<i32>,
+    /// Enterprise `i`'s rows are `rows[row_at[i]..row_at[i + 1]]`; likewise its values.
+    row_at: Vec<u32>,
+    value_at: Vec<u32>,
+    rows: Vec<u64>,
+    values: Vec<u64>,
+    spill: Vec<Decimal>,
+}
+
+impl FactBatch {
+    pub fn new() -> Self {
+        FactBatch {
+            row_at: vec![0],
+            value_at: vec![0],
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.first_year.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first_year.is_empty()
+    }
+
+    /// Appends one enterprise's facts; its index is the `len()` before the call.
+    pub fn push(&mut self, t: &FactTable) {
+        if self.row_at.is_empty() {
+            self.row_at.push(0);
+            self.value_at.push(0);
+        }
+        let spill_base = self.spill.len() as u64;
+        self.first_year.push(t.first_year);
+        self.rows.extend_from_slice(&t.rows);
+        self.values.extend(t.values.iter().map(|&p| {
+            if p >> TAG_SHIFT == TAG_SPILL {
+                p + spill_base
+            } else {
+                p
+            }
+        }));
+        self.spill.extend_from_slice(&t.spill);
+        self.row_at.push(self.rows.len() as u32);
+        self.value_at.push(self.values.len() as u32);
+    }
+
+    /// Enterprise `i`'s facts. Panics when `i >= len()`, like slice indexing.
+    pub fn get(&self, i: usize) -> Facts<'_> {
+        let (r0, r1) = (self.row_at[i] as usize, self.row_at[i + 1] as usize);
+        let (v0, v1) = (self.value_at[i] as usize, self.value_at[i + 1] as usize);
+        Facts {
+            first_year: self.first_year[i],
+            rows: &self.rows[r0..r1],
+            values: &self.values[v0..v1],
+            spill: &self.spill,
+        }
+    }
+
+    /// Drops every enterprise, keeping the allocations (for chunked batches).
+    pub fn clear(&mut self) {
+        self.first_year.clear();
+        self.rows.clear();
+        self.values.clear();
+        self.spill.clear();
+        self.row_at.truncate(1);
+        self.value_at.truncate(1);
+    }
+
+    /// Bytes held by the batch's buffers (capacity, not length).
+    pub fn heap_bytes(&self) -> usize {
+        self.first_year.capacity() * 4
+            + (self.row_at.capacity() + self.value_at.capacity()) * 4
+            + (self.rows.capacity() + self.values.capacity()) * 8
+            + self.spill.capacity() * 16
+    }
+}
+
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 mod tests {
@@ -244,5 +472,115 @@ mod tests {
                 "$.soon"
             ]
         );
+    }
+
+    #[test]
+    fn values_round_trip_inline_and_spilled() {
+        let rd = indicator_index("rd_expense").unwrap();
+        let hte = indicator_index("high_tech_enterprise").unwrap();
+        let values = [
+            dec!(0),
+            dec!(-0.5),
+            dec!(120.189),
+            dec!(72057594037927935), // 2^56 − 1: the largest inline mantissa
+            dec!(72057594037927936), // 2^56: spilled
+            dec!(-7922816251426433759354395033.5), // a 96-bit mantissa, spilled
+            dec!(0.0000000000000000000000000001), // scale 28
+        ];
+        for v in values {
+            let mut t = FactTable::new();
+            t.set_idx(2025, rd, FactValue::Num(v));
+            t.set_idx(2025, hte, FactValue::Bool(false));
+            let got = t.get(2025, rd);
+            assert_eq!(got, Some(FactValue::Num(v)));
+            let Some(FactValue::Num(d)) = got else {
+                unreachable!()
+            };
+            assert_eq!((d.scale(), d.mantissa()), (v.scale(), v.mantissa()), "{v}");
+            assert_eq!(t.get(2025, hte), Some(FactValue::Bool(false)));
+        }
+    }
+
+    #[test]
+    fn writes_in_any_order_overwrite_and_clear() {
+        let codes = ["employees", "rd_expense", "operating_revenue", "rd_staff"];
+        let idx: Vec<usize> = codes.iter().map(|c| indicator_index(c).unwrap()).collect();
+        let mut a = FactTable::new();
+        let mut b = FactTable::new();
+        // a: years ascending, codes in order; b: years descending, codes reversed.
+        for y in 2021..=2025 {
+            for (k, i) in idx.iter().enumerate() {
+                a.set_idx(y, *i, FactValue::Num(Decimal::from(y * 10 + k as i32)));
+            }
+        }
+        for y in (2021..=2025).rev() {
+            for (k, i) in idx.iter().enumerate().rev() {
+                b.set_idx(y, *i, FactValue::Num(Decimal::from(y * 10 + k as i32)));
+            }
+        }
+        assert_eq!(a, b);
+        for y in 2021..=2025 {
+            for (k, i) in idx.iter().enumerate() {
+                assert_eq!(
+                    a.get(y, *i),
+                    Some(FactValue::Num(Decimal::from(y * 10 + k as i32)))
+                );
+            }
+        }
+        a.set_idx(2023, idx[1], FactValue::Num(dec!(1.5)));
+        assert_eq!(a.get(2023, idx[1]), Some(FactValue::Num(dec!(1.5))));
+        assert_ne!(a, b);
+        a.clear(2023, "rd_expense");
+        assert_eq!(a.get(2023, idx[1]), None);
+        assert_eq!(a.get(2023, idx[2]), Some(FactValue::Num(dec!(20232))));
+        assert_eq!(a.get(2024, idx[0]), Some(FactValue::Num(dec!(20240))));
+        a.clear(2023, "rd_expense");
+        a.clear(1999, "rd_expense");
+        assert_eq!(a.get(2019, idx[0]), None);
+        assert_eq!(a.get(2026, idx[0]), None);
+        assert_eq!(a.get(2025, INDICATORS.len()), None);
+        assert_eq!(a.get(2025, 10_000), None);
+    }
+
+    #[test]
+    fn a_batch_reads_like_its_tables() {
+        let docs = [
+            json!({"2025": {"rd_expense": "120.189", "high_tech_enterprise": true}, "2023": {"employees": 10}}),
+            json!({}),
+            json!({"2024": {"operating_revenue": "79228162514264337593543950335", "employees": 3}}),
+            json!({"2020": {"rd_expense": "-1"}, "2026": {"rd_expense": "99999999999999999999"}}),
+        ];
+        let tables: Vec<FactTable> = docs
+            .iter()
+            .map(|d| FactTable::from_json(d).unwrap())
+            .collect();
+        let mut batch = FactBatch::new();
+        for t in &tables {
+            batch.push(t);
+        }
+        assert_eq!(batch.len(), tables.len());
+        for (i, t) in tables.iter().enumerate() {
+            let v = batch.get(i);
+            assert_eq!(v.years().collect::<Vec<_>>(), t.years().collect::<Vec<_>>());
+            for y in 2019..=2027 {
+                for idx in 0..INDICATORS.len() {
+                    assert_eq!(v.get(y, idx), t.get(y, idx), "enterprise {i}, {y}, {idx}");
+                }
+            }
+        }
+        batch.clear();
+        assert!(batch.is_empty());
+        batch.push(&tables[3]);
+        assert_eq!(
+            batch
+                .get(0)
+                .get(2026, indicator_index("rd_expense").unwrap()),
+            tables[3].get(2026, indicator_index("rd_expense").unwrap())
+        );
+    }
+
+    #[test]
+    fn the_catalog_fits_a_row_word() {
+        assert!(INDICATORS.len() <= ROW_BITS as usize);
     }
 }

@@ -30,7 +30,7 @@ mod tests;
 
 pub use compile::compile;
 pub use eval::{Actual, CriterionResult, Evaluation, Input, Outcome, Route, evaluate};
-pub use facts::{FactTable, FactValue, UnknownCode, indicator_index};
+pub use facts::{FactBatch, FactTable, FactValue, Facts, UnknownCode, indicator_index};
 pub use pool::Pool;
 pub use rules::{RouteKind, RuleSet};
 

@@ -45,7 +45,15 @@ impl Frac {
     pub(crate) fn approx(self) -> Decimal {
         match self.d {
             None => self.n,
-            Some(d) => self.n.checked_div(d).unwrap_or(Decimal::MAX),
+            // `d > 0`: an overflowing quotient has the numerator's sign.
+            Some(d) => self
+                .n
+                .checked_div(d)
+                .unwrap_or(if self.n.is_sign_negative() {
+                    Decimal::MIN
+                } else {
+                    Decimal::MAX
+                }),
         }
     }
 
@@ -106,6 +114,26 @@ impl Frac {
     }
 
     pub(crate) fn cmp_frac(self, other: Frac) -> Ordering {
+        let (a, b) = (self.n.mantissa(), other.n.mantissa());
+        // Denominators are positive: different signs decide at once, whatever the magnitudes.
+        let (sa, sb) = (a.signum(), b.signum());
+        if sa != sb {
+            return sa.cmp(&sb);
+        }
+        // Cross-multiplied in i128 when the mantissas fit 64 bits (every fact and threshold
+        // here does), without a checked 128-bit multiply; `Decimal` arithmetic otherwise.
+        // Both are exact.
+        if let (Some(x), Some(y)) = (
+            product(a, self.n.scale(), other.d),
+            product(b, other.n.scale(), self.d),
+        ) && let Some(o) = cmp_scaled(x, y)
+        {
+            return o;
+        }
+        self.cmp_frac_decimal(other)
+    }
+
+    fn cmp_frac_decimal(self, other: Frac) -> Ordering {
         let (a, b) = match (self.d, other.d) {
             (None, None) => return self.n.cmp(&other.n),
             (Some(d), None) => (Some(self.n), other.n.checked_mul(d)),
@@ -119,8 +147,73 @@ impl Frac {
     }
 
     pub(crate) fn cmp_dec(self, t: Decimal) -> Ordering {
-        self.cmp_frac(Frac::int(t))
+        match self.d {
+            None => cmp_parts((self.n.mantissa(), self.n.scale()), t),
+            Some(_) => self.cmp_frac(Frac::int(t)),
+        }
     }
+}
+
+/// Powers of ten that fit an `i128` (10³⁸ is the largest).
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Per power of ten, the largest magnitude that can be multiplied by it within an `i128`.
+const POW10_LIMIT: [u128; 39] = {
+    let mut t = [0u128; 39];
+    let mut i = 0;
+    while i < 39 {
+        t[i] = i128::MAX as u128 / POW10[i] as u128;
+        i += 1;
+    }
+    t
+};
+
+/// `m·10^-s × b` (`b` absent = 1) as an exact mantissa and scale, when both mantissas fit an
+/// `i64` (their product then fits an `i128` with room to spare).
+#[inline]
+fn product(m: i128, s: u32, b: Option<Decimal>) -> Option<(i128, u32)> {
+    match b {
+        None => Some((m, s)),
+        Some(b) => {
+            let x = i64::try_from(m).ok()?;
+            let y = i64::try_from(b.mantissa()).ok()?;
+            Some((i128::from(x) * i128::from(y), s + b.scale()))
+        }
+    }
+}
+
+/// Orders `m₁·10^-s₁` against `m₂·10^-s₂` exactly, if aligning the scales fits an `i128`.
+#[inline]
+fn cmp_scaled((m1, s1): (i128, u32), (m2, s2): (i128, u32)) -> Option<Ordering> {
+    let up = |m: i128, k: u32| -> Option<i128> {
+        let k = k as usize;
+        (m.unsigned_abs() <= *POW10_LIMIT.get(k)?).then(|| m * POW10[k])
+    };
+    Some(match s1.cmp(&s2) {
+        Ordering::Equal => m1.cmp(&m2),
+        Ordering::Less => up(m1, s2 - s1)?.cmp(&m2),
+        Ordering::Greater => m1.cmp(&up(m2, s1 - s2)?),
+    })
+}
+
+/// Orders `m·10^-s` against `t` exactly (the integer path when it fits, `Decimal` otherwise).
+#[inline]
+pub(crate) fn cmp_parts((m, s): (i128, u32), t: Decimal) -> Ordering {
+    cmp_scaled((m, s), (t.mantissa(), t.scale())).unwrap_or_else(|| dec_of(m, s).cmp(&t))
+}
+
+/// The decimal `m·10^-s` for a mantissa and scale read from a decimal (so they fit).
+#[inline]
+pub(crate) fn dec_of(m: i128, s: u32) -> Decimal {
+    Decimal::try_from_i128_with_scale(m, s).unwrap_or(Decimal::ZERO)
 }
 
 /// A computed value.
@@ -284,6 +377,9 @@ impl Interval {
                 _ => false,
             },
         };
+        if !lo_ok {
+            return Some(false);
+        }
         let hi_ok = match self.hi {
             None => true,
             Some(b) => match v.cmp_dec(b.at) {
@@ -292,7 +388,7 @@ impl Interval {
                 _ => false,
             },
         };
-        Some(lo_ok && hi_ok)
+        Some(hi_ok)
     }
 
     /// Whether the interval contains a plain decimal (used for scores and grades).
@@ -468,5 +564,61 @@ mod tests {
         assert_eq!(check_cover(&overlap)[0].1, "band_overlap");
         assert!(Interval::parse("[,5)").is_err());
         assert!(Interval::parse("[5,3)").is_err());
+    }
+
+    #[test]
+    fn fast_comparisons_agree_with_decimal_arithmetic() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let edge = [
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::ZERO,
+            dec!(-0),
+            dec!(0.0000000000000000000000000001),
+            dec!(3),
+            dec!(3.000),
+            dec!(-3),
+            dec!(79228162514264337593543950.335),
+        ];
+        let pick = |rng: &mut rand::rngs::StdRng| -> Decimal {
+            match rng.gen_range(0..4) {
+                0 => edge[rng.gen_range(0..edge.len())],
+                1 => Decimal::new(rng.gen_range(-1_000_000..1_000_000), rng.gen_range(0..6)),
+                2 => Decimal::from_i128_with_scale(
+                    rng.gen_range(-(1i128 << 95)..(1i128 << 95)),
+                    rng.gen_range(0..29),
+                ),
+                _ => Decimal::new(rng.r#gen::<i64>(), rng.gen_range(0..29)),
+            }
+        };
+        for _ in 0..200_000 {
+            let (a, b) = (pick(&mut rng), pick(&mut rng));
+            assert_eq!(Frac::int(a).cmp_frac(Frac::int(b)), a.cmp(&b), "{a} vs {b}");
+            let (fa, fb) = (
+                Frac::new(a, pick(&mut rng)).unwrap_or(Frac::int(a)),
+                Frac::new(b, pick(&mut rng)).unwrap_or(Frac::int(b)),
+            );
+            // The `Decimal` path is the reference where its cross products are exact (no
+            // rounding past 28 places, no 96-bit overflow); elsewhere the i128 path is the more
+            // exact of the two, and only has to keep the sign order.
+            let exact = |x: Decimal, y: Option<Decimal>| {
+                y.is_none_or(|y| {
+                    x.scale() + y.scale() <= 28
+                        && x.mantissa()
+                            .checked_mul(y.mantissa())
+                            .is_some_and(|m| m.unsigned_abs() < (1u128 << 96))
+                })
+            };
+            if exact(fa.n, fb.d) && exact(fb.n, fa.d) {
+                assert_eq!(fa.cmp_frac(fb), fa.cmp_frac_decimal(fb), "{fa:?} vs {fb:?}");
+            } else if fa.n.is_sign_negative() != fb.n.is_sign_negative()
+                || fa.n.is_zero()
+                || fb.n.is_zero()
+            {
+                let sign = |f: Frac| f.n.cmp(&Decimal::ZERO);
+                assert_eq!(fa.cmp_frac(fb), sign(fa).cmp(&sign(fb)), "{fa:?} vs {fb:?}");
+            }
+        }
     }
 }

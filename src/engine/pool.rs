@@ -32,7 +32,7 @@ impl Pool {
         let mut size = 0;
         for t in tables {
             size += 1;
-            let mut cx = Ctx::new(t, as_of, &[], false, None);
+            let mut cx = Ctx::new(t.view(), as_of, &[], false, None);
             for (slot, e) in rs.percentile_exprs.iter().enumerate() {
                 match cx.expr(e, as_of.year()) {
                     Val::Num(f) => values[slot].push(f),

@@ -62,6 +62,19 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// Whether an ordering of value against threshold passes.
+    #[inline]
+    pub(crate) fn holds(self, o: std::cmp::Ordering) -> bool {
+        match self {
+            Op::Ge => o.is_ge(),
+            Op::Gt => o.is_gt(),
+            Op::Le => o.is_le(),
+            Op::Lt => o.is_lt(),
+            Op::Eq => o.is_eq(),
+            Op::Ne => o.is_ne(),
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> Option<Op> {
         Some(match s {
             ">=" => Op::Ge,

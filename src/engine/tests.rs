@@ -166,7 +166,7 @@ fn grade(rs: &RuleSet, facts: Value) -> (Outcome, Option<Route>, Vec<String>) {
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
     let input = Input {
         as_of,
-        facts: &table,
+        facts: table.view(),
         holds: &[],
         renewal: false,
         pool: None,

@@ -202,7 +202,7 @@ pub fn run<W: Write + ?Sized>(
             let held = holds.get(id).unwrap_or(&no_holds);
             let input = Input {
                 as_of,
-                facts,
+                facts: facts.view(),
                 holds: held,
                 renewal: false,
                 pool: None,

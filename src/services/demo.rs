@@ -91,7 +91,7 @@ fn eligible(
             &rs,
             &Input {
                 as_of,
-                facts,
+                facts: facts.view(),
                 holds: &held,
                 renewal: false,
                 pool: None,

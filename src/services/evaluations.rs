@@ -62,7 +62,7 @@ pub fn grade_with(
 ) -> Graded {
     let input = Input {
         as_of,
-        facts,
+        facts: facts.view(),
         holds,
         renewal,
         pool: None,
