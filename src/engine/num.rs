@@ -149,7 +149,15 @@ impl Frac {
     pub(crate) fn cmp_dec(self, t: Decimal) -> Ordering {
         match self.d {
             None => cmp_parts((self.n.mantissa(), self.n.scale()), t),
-            Some(_) => self.cmp_frac(Frac::int(t)),
+            // n / d against t is n against t·d (d > 0), one 64×64-bit product.
+            Some(d) => match (i64::try_from(t.mantissa()), i64::try_from(d.mantissa())) {
+                (Ok(tm), Ok(dm)) => cmp_scaled(
+                    (self.n.mantissa(), self.n.scale()),
+                    (i128::from(tm) * i128::from(dm), t.scale() + d.scale()),
+                )
+                .unwrap_or_else(|| self.cmp_frac(Frac::int(t))),
+                _ => self.cmp_frac(Frac::int(t)),
+            },
         }
     }
 }
@@ -595,6 +603,7 @@ mod tests {
         for _ in 0..200_000 {
             let (a, b) = (pick(&mut rng), pick(&mut rng));
             assert_eq!(Frac::int(a).cmp_frac(Frac::int(b)), a.cmp(&b), "{a} vs {b}");
+            assert_eq!(Frac::int(a).cmp_dec(b), a.cmp(&b), "{a} vs {b}");
             let (fa, fb) = (
                 Frac::new(a, pick(&mut rng)).unwrap_or(Frac::int(a)),
                 Frac::new(b, pick(&mut rng)).unwrap_or(Frac::int(b)),
@@ -610,6 +619,13 @@ mod tests {
                             .is_some_and(|m| m.unsigned_abs() < (1u128 << 96))
                 })
             };
+            if exact(b, fa.d) {
+                assert_eq!(
+                    fa.cmp_dec(b),
+                    fa.cmp_frac_decimal(Frac::int(b)),
+                    "{fa:?} vs {b}"
+                );
+            }
             if exact(fa.n, fb.d) && exact(fb.n, fa.d) {
                 assert_eq!(fa.cmp_frac(fb), fa.cmp_frac_decimal(fb), "{fa:?} vs {fb:?}");
             } else if fa.n.is_sign_negative() != fb.n.is_sign_negative()
