@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::compile::MAX_DIMENSIONS;
 use super::facts::{FactValue, Facts};
-use super::num::{Frac, Val, cmp_parts, dec_of};
+use super::num::{Frac, Parts, Val};
 use super::pool::Pool;
 use super::rules::{Agg, Applies, Body, Cond, Expr, Model, Points, RouteKind, RuleSet};
 use crate::catalog::{INDICATORS, Kind};
@@ -211,6 +211,8 @@ pub(crate) struct Ctx<'a> {
     holds: &'a [String],
     renewal: bool,
     pool: Option<&'a Pool>,
+    /// Whether the values behind results are wanted (they are only shown in a trace).
+    values: bool,
     pub(crate) missing: Vec<FactKey>,
 }
 
@@ -228,8 +230,42 @@ impl<'a> Ctx<'a> {
             holds,
             renewal,
             pool,
+            values: true,
             missing: Vec::new(),
         }
+    }
+
+    /// A plain filed number, or the ratio (× 100) of two with a positive denominator, read
+    /// straight from the packed facts; `None` sends the caller down the general path.
+    #[inline]
+    fn quick(&self, e: &Expr, base: i32) -> Option<Parts> {
+        match e {
+            Expr::Fact { idx, year } => Some(Parts {
+                n: self.facts.num_parts(base + year, usize::from(*idx))?,
+                d: None,
+            }),
+            Expr::Ratio(a, b) => {
+                let (Expr::Fact { idx: ia, year: ya }, Expr::Fact { idx: ib, year: yb }) =
+                    (&**a, &**b)
+                else {
+                    return None;
+                };
+                let (nm, ns) = self.facts.num_parts(base + ya, usize::from(*ia))?;
+                let (dm, ds) = self.facts.num_parts(base + yb, usize::from(*ib))?;
+                // Packed mantissas are below 2^56: × 100 and the i64 both fit.
+                let dm = i64::try_from(dm).ok().filter(|d| *d > 0)?;
+                Some(Parts {
+                    n: (nm * 100, ns),
+                    d: Some((dm, ds)),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The value to show for a quick number, when values are wanted.
+    fn shown(&self, p: Parts) -> Option<Val> {
+        self.values.then(|| Val::Num(p.frac()))
     }
 
     #[inline]
@@ -373,16 +409,10 @@ impl<'a> Ctx<'a> {
         let mark = self.missing.len();
         let out = match c {
             Cond::Cmp { left, op, right } => {
-                // The common case, a filed number against a threshold, compares the stored
-                // mantissa and scale directly.
-                if let Expr::Fact { idx, year } = left
-                    && let Some((m, s)) = self.facts.num_parts(base + year, usize::from(*idx))
-                {
-                    let o = cmp_parts((m, s), *right);
-                    (
-                        Tri::of(op.holds(o)),
-                        Some(Val::Num(Frac::int(dec_of(m, s)))),
-                    )
+                // The common cases, a filed number or a ratio of two against a threshold,
+                // compare the stored mantissas and scales directly.
+                if let Some(p) = self.quick(left, base) {
+                    (Tri::of(op.holds(p.cmp_dec(*right))), self.shown(p))
                 } else {
                     let v = self.expr(left, base);
                     let t = match v {
@@ -464,6 +494,13 @@ impl<'a> Ctx<'a> {
     fn points(&mut self, p: &Points) -> (Decimal, Decimal, Option<Val>) {
         match p {
             Points::Bands { value, bands } => {
+                if let Some(p) = self.quick(value, self.year) {
+                    let pts = bands
+                        .iter()
+                        .find(|(iv, _)| iv.contains_by(|t| p.cmp_dec(t)))
+                        .map_or(Decimal::ZERO, |b| b.1);
+                    return (pts, pts, self.shown(p));
+                }
                 let v = self.expr(value, self.year);
                 band_points(bands, v)
             }
@@ -593,6 +630,7 @@ impl<'r> Run<'r, '_> {
             }
             let mark = self.cx.missing.len();
             let (passed, review, act, pts, dimension) = match &c.body {
+                Body::Review if !self.trace => continue,
                 Body::Review => (None, true, None, None, None),
                 Body::Test(t) => {
                     let (tri, v) = self.cx.cond(t, self.cx.year);
@@ -600,6 +638,10 @@ impl<'r> Run<'r, '_> {
                         RouteKind::Base => base = base.and(tri),
                         RouteKind::Standard => standard = standard.and(tri),
                         RouteKind::Direct => direct = direct.or(tri),
+                    }
+                    // Without a trace the line itself is not built.
+                    if !self.trace {
+                        continue;
                     }
                     (tri.passed(), false, v, None, None)
                 }
@@ -626,6 +668,9 @@ impl<'r> Run<'r, '_> {
                     };
                     slot.0 += lo;
                     slot.1 += hi;
+                    if !self.trace {
+                        continue;
+                    }
                     let passed = (lo == hi).then_some(lo > Decimal::ZERO);
                     (
                         passed,
@@ -767,7 +812,8 @@ fn at_least((lo, hi): (Decimal, Decimal), mark: Decimal) -> Tri {
 /// route, score and missing are identical either way.
 pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluation<'r> {
     let pool = input.pool.filter(|p| p.fits(rs, input.as_of));
-    let cx = Ctx::new(input.facts, input.as_of, input.holds, input.renewal, pool);
+    let mut cx = Ctx::new(input.facts, input.as_of, input.holds, input.renewal, pool);
+    cx.values = trace;
     let results = if trace {
         Vec::with_capacity(rs.criteria_count + 8)
     } else {
@@ -860,7 +906,11 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
             None
         },
         criteria: run.results,
-        missing: keys.into_iter().map(FactKey::text).collect(),
+        missing: if keys.is_empty() {
+            Vec::new()
+        } else {
+            keys.into_iter().map(FactKey::text).collect()
+        },
     }
 }
 

@@ -224,6 +224,41 @@ pub(crate) fn dec_of(m: i128, s: u32) -> Decimal {
     Decimal::try_from_i128_with_scale(m, s).unwrap_or(Decimal::ZERO)
 }
 
+/// A number read straight from packed facts, in integer parts: `n / d` with `d > 0` (absent
+/// = 1), each as a mantissa and scale. Compares exactly without building decimals.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts {
+    pub(crate) n: (i128, u32),
+    pub(crate) d: Option<(i64, u32)>,
+}
+
+impl Parts {
+    #[inline]
+    pub(crate) fn cmp_dec(self, t: Decimal) -> Ordering {
+        match self.d {
+            None => cmp_parts(self.n, t),
+            Some((dm, ds)) => i64::try_from(t.mantissa())
+                .ok()
+                .and_then(|tm| {
+                    cmp_scaled(self.n, (i128::from(tm) * i128::from(dm), t.scale() + ds))
+                })
+                .unwrap_or_else(|| self.frac().cmp_dec(t)),
+        }
+    }
+
+    /// The same number as a fraction of decimals (for the trace and the slow paths).
+    pub(crate) fn frac(self) -> Frac {
+        let n = dec_of(self.n.0, self.n.1);
+        match self.d {
+            None => Frac::int(n),
+            Some((m, s)) => Frac {
+                n,
+                d: Some(dec_of(i128::from(m), s)),
+            },
+        }
+    }
+}
+
 /// A computed value.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Val {
@@ -372,31 +407,34 @@ impl Interval {
     /// Whether the value lies in the interval; `None` when it is missing.
     pub(crate) fn contains(&self, v: Val) -> Option<bool> {
         match v {
-            Val::Missing => return None,
+            Val::Missing => None,
             // `Nothing` compares with no bound: it belongs only to the band open below.
-            Val::Nothing | Val::Bool(_) => return Some(self.lo.is_none()),
-            _ => {}
+            Val::Nothing | Val::Bool(_) => Some(self.lo.is_none()),
+            // Numbers and growth always order against a bound.
+            _ => Some(self.contains_by(|t| v.cmp_dec(t).unwrap_or(Ordering::Less))),
         }
+    }
+
+    /// Whether a number lies in the interval, given how it orders against a bound.
+    #[inline]
+    pub(crate) fn contains_by(&self, cmp: impl Fn(Decimal) -> Ordering) -> bool {
         let lo_ok = match self.lo {
             None => true,
-            Some(b) => match v.cmp_dec(b.at) {
-                Some(Ordering::Greater) => true,
-                Some(Ordering::Equal) => b.inclusive,
-                _ => false,
+            Some(b) => match cmp(b.at) {
+                Ordering::Greater => true,
+                Ordering::Equal => b.inclusive,
+                Ordering::Less => false,
             },
         };
-        if !lo_ok {
-            return Some(false);
-        }
-        let hi_ok = match self.hi {
-            None => true,
-            Some(b) => match v.cmp_dec(b.at) {
-                Some(Ordering::Less) => true,
-                Some(Ordering::Equal) => b.inclusive,
-                _ => false,
-            },
-        };
-        Some(hi_ok)
+        lo_ok
+            && match self.hi {
+                None => true,
+                Some(b) => match cmp(b.at) {
+                    Ordering::Less => true,
+                    Ordering::Equal => b.inclusive,
+                    Ordering::Greater => false,
+                },
+            }
     }
 
     /// Whether the interval contains a plain decimal (used for scores and grades).
