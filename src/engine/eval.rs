@@ -184,6 +184,44 @@ impl Tri {
     }
 }
 
+/// What evaluating a test returns: the truth alone, or with the value that decided it.
+pub(crate) trait TestOut: Copy {
+    /// `value` is called only by the kind that keeps values.
+    fn new(t: Tri, value: impl FnOnce() -> Option<Val>) -> Self;
+    fn tri(self) -> Tri;
+    fn with_tri(self, t: Tri) -> Self;
+}
+
+impl TestOut for Tri {
+    #[inline]
+    fn new(t: Tri, _: impl FnOnce() -> Option<Val>) -> Self {
+        t
+    }
+    #[inline]
+    fn tri(self) -> Tri {
+        self
+    }
+    #[inline]
+    fn with_tri(self, t: Tri) -> Self {
+        t
+    }
+}
+
+impl TestOut for (Tri, Option<Val>) {
+    #[inline]
+    fn new(t: Tri, value: impl FnOnce() -> Option<Val>) -> Self {
+        (t, value())
+    }
+    #[inline]
+    fn tri(self) -> Tri {
+        self.0
+    }
+    #[inline]
+    fn with_tri(self, t: Tri) -> Self {
+        (t, self.1)
+    }
+}
+
 /// A fact the evaluation needed and did not find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FactKey {
@@ -404,15 +442,27 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Evaluates a test; also returns the value of the leaf that decided it, for the trace.
-    pub(crate) fn cond(&mut self, c: &Cond, base: i32) -> (Tri, Option<Val>) {
+    /// Evaluates a test, with the value of the leaf that decided it when values are wanted.
+    fn test(&mut self, c: &Cond, base: i32) -> (Tri, Option<Val>) {
+        if self.values {
+            self.cond::<(Tri, Option<Val>)>(c, base)
+        } else {
+            (self.cond::<Tri>(c, base), None)
+        }
+    }
+
+    /// Evaluates a test. `O` is what it returns: the bare truth when grading without a trace,
+    /// or the truth with the value that decided it (one code path for both).
+    pub(crate) fn cond<O: TestOut>(&mut self, c: &Cond, base: i32) -> O {
         let mark = self.missing.len();
         let out = match c {
             Cond::Cmp { left, op, right } => {
                 // The common cases, a filed number or a ratio of two against a threshold,
                 // compare the stored mantissas and scales directly.
                 if let Some(p) = self.quick(left, base) {
-                    (Tri::of(op.holds(p.cmp_dec(*right))), self.shown(p))
+                    O::new(Tri::of(op.holds(p.cmp_dec(*right))), || {
+                        Some(Val::Num(p.frac()))
+                    })
                 } else {
                     let v = self.expr(left, base);
                     let t = match v {
@@ -422,23 +472,23 @@ impl<'a> Ctx<'a> {
                             Some(o) => Tri::of(op.holds(o)),
                         },
                     };
-                    (t, Some(v))
+                    O::new(t, || Some(v))
                 }
             }
             Cond::Flag { idx, year, is } => match self.fact(*idx, base + year) {
-                Val::Bool(b) => (Tri::of(b == *is), Some(Val::Bool(b))),
-                v => (Tri::U, Some(v)),
+                Val::Bool(b) => O::new(Tri::of(b == *is), || Some(Val::Bool(b))),
+                v => O::new(Tri::U, || Some(v)),
             },
             Cond::Holds(t) => {
                 let held = self.holds.iter().any(|h| **h == **t);
-                (Tri::of(held), Some(Val::Bool(held)))
+                O::new(Tri::of(held), || Some(Val::Bool(held)))
             }
-            Cond::Renewal(want) => (Tri::of(self.renewal == *want), None),
+            Cond::Renewal(want) => O::new(Tri::of(self.renewal == *want), || None),
             Cond::All(cs) => self.fold(cs.iter().map(|c| (c, base)), true),
             Cond::Any(cs) => self.fold(cs.iter().map(|c| (c, base)), false),
             Cond::Not(c) => {
-                let (t, v) = self.cond(c, base);
-                (t.not(), v)
+                let o: O = self.cond(c, base);
+                o.with_tri(o.tri().not())
             }
             Cond::EachYear { years, test } => {
                 self.fold(years.iter().map(|y| (&**test, base + y)), true)
@@ -450,11 +500,11 @@ impl<'a> Ctx<'a> {
                 let v = self.expr(on, base);
                 match cases.iter().find(|(iv, _)| iv.contains(v) == Some(true)) {
                     Some((_, c)) => self.cond(c, base),
-                    None => (Tri::U, Some(v)),
+                    None => O::new(Tri::U, || Some(v)),
                 }
             }
         };
-        if out.0 != Tri::U {
+        if out.tri() != Tri::U {
             self.missing.truncate(mark);
         }
         out
@@ -464,22 +514,23 @@ impl<'a> Ctx<'a> {
     /// Children are evaluated until one decides (a false in `all`, a true in `any`): what the
     /// rest would add to the missing list is dropped by `cond` on a decided result anyway, and
     /// the trace keeps the first deciding child, so stopping there changes nothing.
-    fn fold<'c>(
+    fn fold<'c, O: TestOut>(
         &mut self,
         items: impl Iterator<Item = (&'c Cond, i32)>,
         conj: bool,
-    ) -> (Tri, Option<Val>) {
+    ) -> O {
         let mut acc = if conj { Tri::T } else { Tri::F };
         let (mut first, mut decisive, mut unknown) = (None, None, None);
         for (c, base) in items {
-            let (t, v) = self.cond(c, base);
+            let o: O = self.cond(c, base);
+            let t = o.tri();
             if first.is_none() {
-                first = Some(v);
+                first = Some(o);
             }
             match t {
-                Tri::F if conj && decisive.is_none() => decisive = Some(v),
-                Tri::T if !conj && decisive.is_none() => decisive = Some(v),
-                Tri::U if unknown.is_none() => unknown = Some(v),
+                Tri::F if conj && decisive.is_none() => decisive = Some(o),
+                Tri::T if !conj && decisive.is_none() => decisive = Some(o),
+                Tri::U if unknown.is_none() => unknown = Some(o),
                 _ => {}
             }
             acc = if conj { acc.and(t) } else { acc.or(t) };
@@ -487,7 +538,10 @@ impl<'a> Ctx<'a> {
                 break;
             }
         }
-        (acc, decisive.or(unknown).or(first).flatten())
+        match decisive.or(unknown).or(first) {
+            Some(o) => o.with_tri(acc),
+            None => O::new(acc, || None),
+        }
     }
 
     /// Raw points before caps and weights, as a range `[lo, hi]` (equal when decided).
@@ -517,7 +571,7 @@ impl<'a> Ctx<'a> {
                 let mut decided = false;
                 let mut actual = None;
                 for (c, pts) in cases.iter() {
-                    let (t, v) = self.cond(c, self.year);
+                    let (t, v) = self.test(c, self.year);
                     if t != Tri::F {
                         lo = lo.min(*pts);
                         hi = hi.max(*pts);
@@ -633,7 +687,7 @@ impl<'r> Run<'r, '_> {
                 Body::Review if !self.trace => continue,
                 Body::Review => (None, true, None, None, None),
                 Body::Test(t) => {
-                    let (tri, v) = self.cx.cond(t, self.cx.year);
+                    let (tri, v) = self.cx.test(t, self.cx.year);
                     match c.route {
                         RouteKind::Base => base = base.and(tri),
                         RouteKind::Standard => standard = standard.and(tri),
