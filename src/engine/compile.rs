@@ -462,11 +462,12 @@ impl Cx {
                         None
                     }
                 };
-                let right = self.decimal(&parts[2], &idx(&opath, 2));
+                let right = self.decimal(&parts[2], &idx(&opath, 2))?;
                 Some(Cond::Cmp {
                     left: left?,
                     op: op?,
-                    right: right?,
+                    right,
+                    right_parts: super::num::thr_parts(right),
                 })
             }
             "flag" => {

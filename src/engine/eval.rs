@@ -456,11 +456,16 @@ impl<'a> Ctx<'a> {
     pub(crate) fn cond<O: TestOut>(&mut self, c: &Cond, base: i32) -> O {
         let mark = self.missing.len();
         let out = match c {
-            Cond::Cmp { left, op, right } => {
+            Cond::Cmp {
+                left,
+                op,
+                right,
+                right_parts,
+            } => {
                 // The common cases, a filed number or a ratio of two against a threshold,
                 // compare the stored mantissas and scales directly.
                 if let Some(p) = self.quick(left, base) {
-                    O::new(Tri::of(op.holds(p.cmp_dec(*right))), || {
+                    O::new(Tri::of(op.holds(p.cmp_thr(*right, *right_parts))), || {
                         Some(Val::Num(p.frac()))
                     })
                 } else {
@@ -551,7 +556,7 @@ impl<'a> Ctx<'a> {
                 if let Some(p) = self.quick(value, self.year) {
                     let pts = bands
                         .iter()
-                        .find(|(iv, _)| iv.contains_by(|t| p.cmp_dec(t)))
+                        .find(|(iv, _)| iv.contains_by(|b| p.cmp_thr(b.at, b.parts)))
                         .map_or(Decimal::ZERO, |b| b.1);
                     return (pts, pts, self.shown(p));
                 }

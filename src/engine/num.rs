@@ -218,6 +218,12 @@ pub(crate) fn cmp_parts((m, s): (i128, u32), t: Decimal) -> Ordering {
     cmp_scaled((m, s), (t.mantissa(), t.scale())).unwrap_or_else(|| dec_of(m, s).cmp(&t))
 }
 
+/// A threshold's mantissa and scale, when the mantissa fits 64 bits (every shipped one does);
+/// compiled rule sets keep them next to the decimal so comparisons need not unpack it.
+pub(crate) fn thr_parts(t: Decimal) -> Option<(i64, u32)> {
+    Some((i64::try_from(t.mantissa()).ok()?, t.scale()))
+}
+
 /// The decimal `m·10^-s` for a mantissa and scale read from a decimal (so they fit).
 #[inline]
 pub(crate) fn dec_of(m: i128, s: u32) -> Decimal {
@@ -244,6 +250,19 @@ impl Parts {
                 })
                 .unwrap_or_else(|| self.frac().cmp_dec(t)),
         }
+    }
+
+    /// [`Parts::cmp_dec`] with the threshold's parts read ahead of time (`thr_parts(t)`).
+    #[inline]
+    pub(crate) fn cmp_thr(self, t: Decimal, parts: Option<(i64, u32)>) -> Ordering {
+        let Some((tm, ts)) = parts else {
+            return self.cmp_dec(t);
+        };
+        let rhs = match self.d {
+            None => (i128::from(tm), ts),
+            Some((dm, ds)) => (i128::from(tm) * i128::from(dm), ts + ds),
+        };
+        cmp_scaled(self.n, rhs).unwrap_or_else(|| self.frac().cmp_dec(t))
     }
 
     /// The same number as a fraction of decimals (for the trace and the slow paths).
@@ -347,6 +366,8 @@ fn cagr_display(ratio: Frac, n: u32) -> Decimal {
 pub(crate) struct Bound {
     pub(crate) at: Decimal,
     pub(crate) inclusive: bool,
+    /// `at` as a 64-bit mantissa and scale, read once (see [`thr_parts`]).
+    pub(crate) parts: Option<(i64, u32)>,
 }
 
 /// An interval written `[3,5)`, `(,1)`, `[5,)`: brackets make each end's inclusion explicit;
@@ -388,7 +409,11 @@ impl Interval {
             }
             let at = parse_decimal(text)
                 .ok_or_else(|| format!("`{text}` in `{s}` is not a decimal number"))?;
-            Ok(Some(Bound { at, inclusive }))
+            Ok(Some(Bound {
+                at,
+                inclusive,
+                parts: thr_parts(at),
+            }))
         };
         let iv = Interval {
             lo: end(a, lo_inc)?,
@@ -411,16 +436,16 @@ impl Interval {
             // `Nothing` compares with no bound: it belongs only to the band open below.
             Val::Nothing | Val::Bool(_) => Some(self.lo.is_none()),
             // Numbers and growth always order against a bound.
-            _ => Some(self.contains_by(|t| v.cmp_dec(t).unwrap_or(Ordering::Less))),
+            _ => Some(self.contains_by(|b| v.cmp_dec(b.at).unwrap_or(Ordering::Less))),
         }
     }
 
     /// Whether a number lies in the interval, given how it orders against a bound.
     #[inline]
-    pub(crate) fn contains_by(&self, cmp: impl Fn(Decimal) -> Ordering) -> bool {
+    pub(crate) fn contains_by(&self, cmp: impl Fn(&Bound) -> Ordering) -> bool {
         let lo_ok = match self.lo {
             None => true,
-            Some(b) => match cmp(b.at) {
+            Some(b) => match cmp(&b) {
                 Ordering::Greater => true,
                 Ordering::Equal => b.inclusive,
                 Ordering::Less => false,
@@ -429,7 +454,7 @@ impl Interval {
         lo_ok
             && match self.hi {
                 None => true,
-                Some(b) => match cmp(b.at) {
+                Some(b) => match cmp(&b) {
                     Ordering::Less => true,
                     Ordering::Equal => b.inclusive,
                     Ordering::Greater => false,

@@ -98,14 +98,18 @@ pub(crate) fn expr(e: &Expr, in_loop: bool) -> String {
 /// The short form for a criterion that is one comparison: ">= 3%".
 pub(crate) fn criterion_test(c: &Cond) -> String {
     match c {
-        Cond::Cmp { left, op, right } => format!("{} {}{}", op.as_str(), num(*right), unit(left)),
+        Cond::Cmp {
+            left, op, right, ..
+        } => format!("{} {}{}", op.as_str(), num(*right), unit(left)),
         other => cond(other, false),
     }
 }
 
 pub(crate) fn cond(c: &Cond, in_loop: bool) -> String {
     match c {
-        Cond::Cmp { left, op, right } => {
+        Cond::Cmp {
+            left, op, right, ..
+        } => {
             format!(
                 "{} {} {}{}",
                 expr(left, in_loop),

@@ -106,6 +106,8 @@ pub(crate) enum Cond {
         left: Expr,
         op: Op,
         right: Decimal,
+        /// `right` as a 64-bit mantissa and scale, when it fits.
+        right_parts: Option<(i64, u32)>,
     },
     /// A bool fact equals `is`.
     Flag {
