@@ -6,9 +6,9 @@ import math
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = {"ladder": "ladder", "ladder-patched": "ladder + compact FactTable (proposed patch)", "zen": "GoRules ZEN", "openfisca": "OpenFisca", "jre": "json-rules-engine"}
+NAMES = {"ladder": "ladder", "zen": "GoRules ZEN", "openfisca": "OpenFisca", "jre": "json-rules-engine"}
 ORDER = ["ladder", "zen", "openfisca", "jre"]
-COLORS = {"ladder": "#d62728", "ladder-patched": "#ff7f0e", "ladder (chunked)": "#ff9896", "zen": "#1f77b4", "openfisca": "#2ca02c", "jre": "#9467bd"}
+COLORS = {"ladder": "#d62728", "ladder (chunked)": "#ff9896", "zen": "#1f77b4", "openfisca": "#2ca02c", "jre": "#9467bd"}
 
 
 def load():
@@ -84,21 +84,12 @@ def main():
             a, b = batch.get(("ladder", n)), batch.get((e, n))
             cells.append(ratio(b["max_rss_kb"] / a["max_rss_kb"]) if a and b else "–")
         md.append("| " + " | ".join(cells) + " |")
-    if any(k == "ladder-patched" for (k, _) in batch):
-        cells = ["OpenFisca vs ladder + proposed patch", "–", "–", "–"]
-        for n in sizes:
-            a, b = batch.get(("ladder-patched", n)), batch.get(("openfisca", n))
-            cells.append(ratio(a["per_sec"] / b["per_sec"]) if a and b else "–")
-        for n in sizes[-1:]:
-            a, b = batch.get(("ladder-patched", n)), batch.get(("openfisca", n))
-            cells.append(ratio(b["max_rss_kb"] / a["max_rss_kb"]) if a and b else "–")
-        md.append("| " + " | ".join(cells) + " |")
     md.append("")
 
     md.append("### Single-evaluation latency (one enterprise, both rule sets; µs)\n")
     md.append("| engine | explanation | median | p99 | samples |")
     md.append("|---|---|---:|---:|---:|")
-    for e in ORDER[:1] + ["ladder-patched"] + ORDER[1:]:
+    for e in ORDER:
         for t, label in (("true", "on"), ("false", "off"), ("always", "always on (no switch)")):
             r = lat.get((e, t))
             if r:
@@ -106,7 +97,7 @@ def main():
     md.append("")
 
     md.append("### Batch throughput (enterprises graded per second, both rule sets, no explanation)\n")
-    keys = [k for k in ["ladder", "ladder (chunked)", "ladder-patched", "zen", "openfisca", "jre"] if any((k, n) in batch for n in sizes)]
+    keys = [k for k in ["ladder", "ladder (chunked)", "zen", "openfisca", "jre"] if any((k, n) in batch for n in sizes)]
     md.append("| engine | mode | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     md.append("|---|---|" + "---:|" * len(sizes))
     for k in keys:
@@ -175,7 +166,7 @@ def svg(batch, keys, sizes):
         for x, y in p:
             o.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{c}"/>')
         ly = T + 20 + i * 22
-        label = "ladder + patch (proposed)" if k == "ladder-patched" else NAMES.get(k.split(" ")[0], k) + (" (chunked)" if "chunked" in k else "")
+        label = NAMES.get(k.split(" ")[0], k) + (" (chunked)" if "chunked" in k else "")
         o.append(f'<line x1="{W - R + 15}" y1="{ly}" x2="{W - R + 40}" y2="{ly}" stroke="{c}" stroke-width="2.5"/>')
         o.append(f'<text x="{W - R + 46}" y="{ly + 4}">{label}</text>')
     o.append("</svg>")

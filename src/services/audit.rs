@@ -77,6 +77,13 @@ pub fn record<B: Serialize, A: Serialize>(
 ) -> diesel::QueryResult<()> {
     let before = before.map(|b| serde_json::to_string(b).unwrap_or_default());
     let after = after.map(|a| serde_json::to_string(a).unwrap_or_default());
+    // API.md and the OpenAPI schema give `before`/`after` as objects (or null).
+    debug_assert!(
+        [&before, &after]
+            .iter()
+            .all(|v| v.as_deref().is_none_or(|t| t.starts_with('{'))),
+        "audit {action}: before/after must be JSON objects"
+    );
     let entity_id = entity_id.to_string();
     lock_chain(conn)?;
     let prev = rows::head(conn)?

@@ -385,8 +385,8 @@ pub fn publish(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleS
             "ruleset.publish",
             "ruleset",
             id,
-            Some(&"draft"),
-            Some(&"published"),
+            Some(&serde_json::json!({"status": "draft"})),
+            Some(&serde_json::json!({"status": "published"})),
         )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })
@@ -412,8 +412,8 @@ pub fn retire(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleSe
             "ruleset.retire",
             "ruleset",
             id,
-            Some(&"published"),
-            Some(&"retired"),
+            Some(&serde_json::json!({"status": "published"})),
+            Some(&serde_json::json!({"status": "retired"})),
         )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })

@@ -244,3 +244,52 @@ fn concurrent_logins_queue_for_the_hashing_threads() {
     let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap_or(0)).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
+
+/// fuzz (schemathesis, admin): publishing and retiring a rule set wrote `"published"` and
+/// `"retired"` as the audit entry's before/after, where the spec (and every other entry) has
+/// an object. They are now `{"status": …}`; `audit::record` asserts objects in debug builds.
+#[test]
+fn rule_set_status_changes_audit_objects() {
+    let app = TestApp::spawn();
+    let admin = app.admin();
+    let draft = json!({"tier": "innovative_sme", "version": 97, "name": "audit shape", "effective_from": "2090-01-01",
+        "effective_to": "2090-12-31", "status": "draft",
+        "criteria": [{"id": "revenue", "label_zh": "营业收入", "label_en": "Revenue", "source": "test", "confirmed": true,
+                      "test": {"cmp": [{"fact": "operating_revenue", "year": -1}, ">=", 1000]}}]});
+    let id = body(app.post("/api/v1/rulesets", Some(&admin), &draft))["id"]
+        .as_i64()
+        .unwrap_or(0);
+    for step in ["publish", "retire"] {
+        let r = app.post(
+            &format!("/api/v1/rulesets/{id}/{step}"),
+            Some(&admin),
+            &json!({}),
+        );
+        assert_eq!(r.status(), 200, "{step}");
+    }
+    let entries = body(app.get(
+        &format!("/api/v1/audit?entity=ruleset&id={id}&limit=50"),
+        &admin,
+    ));
+    let items = entries["items"].as_array().cloned().unwrap_or_default();
+    let actions: Vec<&str> = items.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(
+        actions.contains(&"ruleset.publish") && actions.contains(&"ruleset.retire"),
+        "{actions:?}"
+    );
+    for e in &items {
+        for side in ["before", "after"] {
+            assert!(
+                e[side].is_object() || e[side].is_null(),
+                "{}: {side} = {}",
+                e["action"],
+                e[side]
+            );
+        }
+    }
+    let retire = items.iter().find(|e| e["action"] == "ruleset.retire");
+    assert_eq!(
+        retire.map(|e| e["after"]["status"].clone()),
+        Some(json!("retired"))
+    );
+}
