@@ -249,8 +249,8 @@ pub(crate) struct Ctx<'a> {
     holds: &'a [String],
     renewal: bool,
     pool: Option<&'a Pool>,
-    /// Whether the values behind results are wanted (they are only shown in a trace).
-    values: bool,
+    /// Whether a trace is wanted: the values behind results are only shown in one.
+    trace: bool,
     pub(crate) missing: Vec<FactKey>,
 }
 
@@ -268,7 +268,7 @@ impl<'a> Ctx<'a> {
             holds,
             renewal,
             pool,
-            values: true,
+            trace: true,
             missing: Vec::new(),
         }
     }
@@ -303,7 +303,7 @@ impl<'a> Ctx<'a> {
 
     /// The value to show for a quick number, when values are wanted.
     fn shown(&self, p: Parts) -> Option<Val> {
-        self.values.then(|| Val::Num(p.frac()))
+        self.trace.then(|| Val::Num(p.frac()))
     }
 
     #[inline]
@@ -444,7 +444,7 @@ impl<'a> Ctx<'a> {
 
     /// Evaluates a test, with the value of the leaf that decided it when values are wanted.
     fn test(&mut self, c: &Cond, base: i32) -> (Tri, Option<Val>) {
-        if self.values {
+        if self.trace {
             self.cond::<(Tri, Option<Val>)>(c, base)
         } else {
             (self.cond::<Tri>(c, base), None)
@@ -659,14 +659,13 @@ struct ModelResult {
 
 struct Run<'r, 'a> {
     cx: Ctx<'a>,
-    trace: bool,
     results: Vec<CriterionResult<'r>>,
     stage: Option<usize>,
 }
 
 impl<'r> Run<'r, '_> {
     fn missing_since(&self, mark: usize) -> Vec<String> {
-        if !self.trace || self.cx.missing.len() == mark {
+        if !self.cx.trace || self.cx.missing.len() == mark {
             return Vec::new();
         }
         self.cx.missing[mark..].iter().map(|k| k.text()).collect()
@@ -689,7 +688,7 @@ impl<'r> Run<'r, '_> {
             }
             let mark = self.cx.missing.len();
             let (passed, review, act, pts, dimension) = match &c.body {
-                Body::Review if !self.trace => continue,
+                Body::Review if !self.cx.trace => continue,
                 Body::Review => (None, true, None, None, None),
                 Body::Test(t) => {
                     let (tri, v) = self.cx.test(t, self.cx.year);
@@ -699,7 +698,7 @@ impl<'r> Run<'r, '_> {
                         RouteKind::Direct => direct = direct.or(tri),
                     }
                     // Without a trace the line itself is not built.
-                    if !self.trace {
+                    if !self.cx.trace {
                         continue;
                     }
                     (tri.passed(), false, v, None, None)
@@ -727,7 +726,7 @@ impl<'r> Run<'r, '_> {
                     };
                     slot.0 += lo;
                     slot.1 += hi;
-                    if !self.trace {
+                    if !self.cx.trace {
                         continue;
                     }
                     let passed = (lo == hi).then_some(lo > Decimal::ZERO);
@@ -740,7 +739,7 @@ impl<'r> Run<'r, '_> {
                     )
                 }
             };
-            if self.trace {
+            if self.cx.trace {
                 let missing = self.missing_since(mark);
                 self.results.push(CriterionResult {
                     id: &c.id,
@@ -771,7 +770,7 @@ impl<'r> Run<'r, '_> {
             if let Some(min) = d.min {
                 let tri = at_least(sub, min);
                 standard = standard.and(tri);
-                if self.trace {
+                if self.cx.trace {
                     self.results.push(CriterionResult {
                         id: &d.result_id,
                         label_zh: &d.label_zh,
@@ -794,7 +793,7 @@ impl<'r> Run<'r, '_> {
         if let Some(p) = &m.pass {
             let tri = at_least(total, p.mark);
             standard = standard.and(tri);
-            if self.trace {
+            if self.cx.trace {
                 self.results.push(CriterionResult {
                     id: &p.result_id,
                     label_zh: &p.label_zh,
@@ -872,7 +871,7 @@ fn at_least((lo, hi): (Decimal, Decimal), mark: Decimal) -> Tri {
 pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluation<'r> {
     let pool = input.pool.filter(|p| p.fits(rs, input.as_of));
     let mut cx = Ctx::new(input.facts, input.as_of, input.holds, input.renewal, pool);
-    cx.values = trace;
+    cx.trace = trace;
     let results = if trace {
         Vec::with_capacity(rs.criteria_count + 8)
     } else {
@@ -880,7 +879,6 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
     };
     let mut run = Run {
         cx,
-        trace,
         results,
         stage: None,
     };
@@ -965,6 +963,8 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
             None
         },
         criteria: run.results,
+        // Most gradings miss nothing; skipping the collect then saves 0.8 % of the instructions
+        // of a batch (callgrind, `peers profile ladder`).
         missing: if keys.is_empty() {
             Vec::new()
         } else {

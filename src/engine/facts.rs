@@ -58,17 +58,27 @@ fn pack(v: FactValue, spill: &mut Vec<Decimal>) -> u64 {
     }
 }
 
+/// An inline number's mantissa (below 2⁵⁶), sign and scale.
+#[inline]
+fn inline_num(p: u64) -> (u64, bool, u32) {
+    (
+        p & MANTISSA_MASK,
+        p & SIGN_BIT != 0,
+        ((p >> SCALE_SHIFT) & 0x1f) as u32,
+    )
+}
+
 #[inline]
 fn unpack(p: u64, spill: &[Decimal]) -> Option<FactValue> {
     match p >> TAG_SHIFT {
         TAG_NUM => {
-            let m = p & MANTISSA_MASK;
+            let (m, negative, scale) = inline_num(p);
             Some(FactValue::Num(Decimal::from_parts(
                 m as u32,
                 (m >> 32) as u32,
                 0,
-                p & SIGN_BIT != 0,
-                ((p >> SCALE_SHIFT) & 0x1f) as u32,
+                negative,
+                scale,
             )))
         }
         TAG_BOOL => Some(FactValue::Bool(p & 1 != 0)),
@@ -113,28 +123,37 @@ pub struct Facts<'a> {
     spill: &'a [Decimal],
 }
 
+/// The row of `year` in rows starting at `first_year`, if there is one.
+#[inline]
+fn row_index(first_year: i32, rows: usize, year: i32) -> Option<usize> {
+    let off = usize::try_from(year.checked_sub(first_year)?).ok()?;
+    (off < rows).then_some(off)
+}
+
 impl<'a> Facts<'a> {
+    /// The packed word of a value, if held.
+    #[inline]
+    fn word(&self, year: i32, idx: usize) -> Option<u64> {
+        let row = row_index(self.first_year, self.rows.len(), year)?;
+        self.values.get(slot(self.rows[row], idx)?).copied()
+    }
+
     #[inline]
     pub fn get(&self, year: i32, idx: usize) -> Option<FactValue> {
-        let off = usize::try_from(year.checked_sub(self.first_year)?).ok()?;
-        let at = slot(*self.rows.get(off)?, idx)?;
-        unpack(*self.values.get(at)?, self.spill)
+        unpack(self.word(year, idx)?, self.spill)
     }
 
     /// A filed number as its exact mantissa and scale, straight from the packed word; `None`
     /// for an absent value, a yes/no, or a number kept aside (read those with `get`).
     #[inline]
     pub(crate) fn num_parts(&self, year: i32, idx: usize) -> Option<(i128, u32)> {
-        let off = usize::try_from(year.checked_sub(self.first_year)?).ok()?;
-        let p = *self.values.get(slot(*self.rows.get(off)?, idx)?)?;
+        let p = self.word(year, idx)?;
         if p >> TAG_SHIFT != TAG_NUM {
             return None;
         }
-        let m = (p & MANTISSA_MASK) as i128;
-        Some((
-            if p & SIGN_BIT != 0 { -m } else { m },
-            ((p >> SCALE_SHIFT) & 0x1f) as u32,
-        ))
+        let (m, negative, scale) = inline_num(p);
+        let m = i128::from(m);
+        Some((if negative { -m } else { m }, scale))
     }
 
     /// The fiscal years that hold at least one value, ascending.
@@ -145,12 +164,6 @@ impl<'a> Facts<'a> {
             .enumerate()
             .filter(|(_, r)| **r & ROW_MASK != 0)
             .map(move |(i, _)| first + i as i32)
-    }
-}
-
-impl<'a> From<&'a FactTable> for Facts<'a> {
-    fn from(t: &'a FactTable) -> Self {
-        t.view()
     }
 }
 
@@ -193,7 +206,10 @@ impl FactTable {
         let row = self.row_for(year);
         let word = self.rows[row];
         let bit = 1u64 << idx;
-        let at = (word >> ROW_BITS) as usize + (word & ROW_MASK & (bit - 1)).count_ones() as usize;
+        // Where the value is, or goes: its position with the bit set.
+        let Some(at) = slot(word | bit, idx) else {
+            return;
+        };
         let packed = pack(v, &mut self.spill);
         if word & bit != 0 {
             self.values[at] = packed;
@@ -211,11 +227,7 @@ impl FactTable {
         let Some(idx) = indicator_index(code) else {
             return;
         };
-        let Some(row) = year
-            .checked_sub(self.first_year)
-            .and_then(|r| usize::try_from(r).ok())
-            .filter(|r| *r < self.rows.len())
-        else {
+        let Some(row) = row_index(self.first_year, self.rows.len(), year) else {
             return;
         };
         let Some(at) = slot(self.rows[row], idx) else {
@@ -355,7 +367,7 @@ impl FactTable {
 
 /// Many enterprises' facts in a handful of allocations, for batch grading: about 8 bytes per
 /// value held and per year row, plus 12 per enterprise.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FactBatch {
     first_year: Vec<i32>,
     /// Enterprise `i`'s rows are `rows[row_at[i]..row_at[i + 1]]`; likewise its values.
@@ -369,9 +381,12 @@ pub struct FactBatch {
 impl FactBatch {
     pub fn new() -> Self {
         FactBatch {
+            first_year: Vec::new(),
             row_at: vec![0],
             value_at: vec![0],
-            ..Default::default()
+            rows: Vec::new(),
+            values: Vec::new(),
+            spill: Vec::new(),
         }
     }
 
@@ -385,10 +400,6 @@ impl FactBatch {
 
     /// Appends one enterprise's facts; its index is the `len()` before the call.
     pub fn push(&mut self, t: &FactTable) {
-        if self.row_at.is_empty() {
-            self.row_at.push(0);
-            self.value_at.push(0);
-        }
         let spill_base = self.spill.len() as u64;
         self.first_year.push(t.first_year);
         self.rows.extend_from_slice(&t.rows);
@@ -425,13 +436,11 @@ impl FactBatch {
         self.row_at.truncate(1);
         self.value_at.truncate(1);
     }
+}
 
-    /// Bytes held by the batch's buffers (capacity, not length).
-    pub fn heap_bytes(&self) -> usize {
-        self.first_year.capacity() * 4
-            + (self.row_at.capacity() + self.value_at.capacity()) * 4
-            + (self.rows.capacity() + self.values.capacity()) * 8
-            + self.spill.capacity() * 16
+impl Default for FactBatch {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -147,18 +147,22 @@ impl Frac {
     }
 
     pub(crate) fn cmp_dec(self, t: Decimal) -> Ordering {
-        match self.d {
-            None => cmp_parts((self.n.mantissa(), self.n.scale()), t),
-            // n / d against t is n against t·d (d > 0), one 64×64-bit product.
-            Some(d) => match (i64::try_from(t.mantissa()), i64::try_from(d.mantissa())) {
-                (Ok(tm), Ok(dm)) => cmp_scaled(
-                    (self.n.mantissa(), self.n.scale()),
-                    (i128::from(tm) * i128::from(dm), t.scale() + d.scale()),
-                )
-                .unwrap_or_else(|| self.cmp_frac(Frac::int(t))),
-                _ => self.cmp_frac(Frac::int(t)),
-            },
+        match self.parts() {
+            Some(p) => p.cmp_dec(t),
+            None => self.cmp_frac(Frac::int(t)),
         }
+    }
+
+    /// The fraction in integer parts, when the denominator's mantissa fits 64 bits.
+    fn parts(self) -> Option<Parts> {
+        let d = match self.d {
+            None => None,
+            Some(d) => Some((i64::try_from(d.mantissa()).ok()?, d.scale())),
+        };
+        Some(Parts {
+            n: (self.n.mantissa(), self.n.scale()),
+            d,
+        })
     }
 }
 
@@ -212,12 +216,6 @@ fn cmp_scaled((m1, s1): (i128, u32), (m2, s2): (i128, u32)) -> Option<Ordering> 
     })
 }
 
-/// Orders `m·10^-s` against `t` exactly (the integer path when it fits, `Decimal` otherwise).
-#[inline]
-pub(crate) fn cmp_parts((m, s): (i128, u32), t: Decimal) -> Ordering {
-    cmp_scaled((m, s), (t.mantissa(), t.scale())).unwrap_or_else(|| dec_of(m, s).cmp(&t))
-}
-
 /// A threshold's mantissa and scale, when the mantissa fits 64 bits (every shipped one does);
 /// compiled rule sets keep them next to the decimal so comparisons need not unpack it.
 pub(crate) fn thr_parts(t: Decimal) -> Option<(i64, u32)> {
@@ -241,28 +239,19 @@ pub(crate) struct Parts {
 impl Parts {
     #[inline]
     pub(crate) fn cmp_dec(self, t: Decimal) -> Ordering {
-        match self.d {
-            None => cmp_parts(self.n, t),
-            Some((dm, ds)) => i64::try_from(t.mantissa())
-                .ok()
-                .and_then(|tm| {
-                    cmp_scaled(self.n, (i128::from(tm) * i128::from(dm), t.scale() + ds))
-                })
-                .unwrap_or_else(|| self.frac().cmp_dec(t)),
-        }
+        self.cmp_thr(t, thr_parts(t))
     }
 
-    /// [`Parts::cmp_dec`] with the threshold's parts read ahead of time (`thr_parts(t)`).
+    /// Orders `n / d` against `t` as `n` against `t·d` (`d > 0`): one 64×64-bit product and an
+    /// aligned `i128` comparison. `parts` is `thr_parts(t)`, which compiled rule sets keep.
     #[inline]
     pub(crate) fn cmp_thr(self, t: Decimal, parts: Option<(i64, u32)>) -> Ordering {
-        let Some((tm, ts)) = parts else {
-            return self.cmp_dec(t);
-        };
-        let rhs = match self.d {
+        let rhs = parts.map(|(tm, ts)| match self.d {
             None => (i128::from(tm), ts),
             Some((dm, ds)) => (i128::from(tm) * i128::from(dm), ts + ds),
-        };
-        cmp_scaled(self.n, rhs).unwrap_or_else(|| self.frac().cmp_dec(t))
+        });
+        rhs.and_then(|rhs| cmp_scaled(self.n, rhs))
+            .unwrap_or_else(|| self.frac().cmp_frac(Frac::int(t)))
     }
 
     /// The same number as a fraction of decimals (for the trace and the slow paths).

@@ -208,7 +208,6 @@ pub fn batch(args: &Args) -> Result<()> {
     let mut tally = Tally::default();
     let mut eval_s = 0.0;
     let mut batch = Batch::default();
-    batch.facts = FactBatch::new();
     let run = |b: &mut Batch, tally: &mut Tally| {
         let t = Instant::now();
         for i in 0..b.len() {
