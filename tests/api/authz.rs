@@ -1,7 +1,7 @@
 //! Runs the authorization matrix (tests/authz_matrix.csv) in full, and checks that every
 //! route of the OpenAPI document has at least one row.
 
-use crate::helpers::{TestApp, body, uscc};
+use crate::helpers::{TestApp, body, ruleset_draft, uscc};
 use ladder::domain::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -84,14 +84,6 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
     })
 }
 
-/// A small draft rule set, far in the future so publishing it overlaps nothing.
-fn ruleset_draft(version: i64) -> Value {
-    json!({"tier": "innovative_sme", "version": version, "name": "matrix draft", "effective_from": format!("{}-01-01", 2100 - version % 50 - 1),
-        "effective_to": format!("{}-12-31", 2100 - version % 50 - 1), "status": "draft",
-        "criteria": [{"id": "revenue", "label_zh": "营业收入", "label_en": "Revenue", "source": "test", "confirmed": true,
-                      "test": {"cmp": [{"fact": "operating_revenue", "year": -1}, ">=", 1000]}}]})
-}
-
 #[test]
 fn matrix() {
     let app = TestApp::spawn();
@@ -119,12 +111,7 @@ fn matrix() {
     let publishable = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(98)))["id"]
         .as_i64()
         .unwrap_or(0);
-    let shipped = body(app.get(
-        "/api/v1/rulesets?tier=little_giant&status=published",
-        &admin,
-    ))["items"][0]["id"]
-        .as_i64()
-        .unwrap_or(0);
+    let shipped = app.published_ruleset(&admin, "little_giant");
     let tokens: Vec<(&str, Option<String>)> = vec![
         ("anonymous", None),
         ("enterprise", Some(app.login("m_enterprise"))),

@@ -200,6 +200,25 @@ impl TestApp {
         self.user("root", Role::Admin, None);
         self.login("root")
     }
+
+    /// The id of the first published rule set of `tier` (a shipped one).
+    pub fn published_ruleset(&self, token: &str, tier: &str) -> i64 {
+        body(self.get(
+            &format!("/api/v1/rulesets?tier={tier}&status=published"),
+            token,
+        ))["items"][0]["id"]
+            .as_i64()
+            .unwrap_or(0)
+    }
+}
+
+/// A small draft rule set, far in the future so publishing it overlaps nothing; each version
+/// gets its own year.
+pub fn ruleset_draft(version: i64) -> Value {
+    json!({"tier": "innovative_sme", "version": version, "name": "test draft", "effective_from": format!("{}-01-01", 2100 - version % 50 - 1),
+        "effective_to": format!("{}-12-31", 2100 - version % 50 - 1), "status": "draft",
+        "criteria": [{"id": "revenue", "label_zh": "营业收入", "label_en": "Revenue", "source": "test", "confirmed": true,
+                      "test": {"cmp": [{"fact": "operating_revenue", "year": -1}, ">=", 1000]}}]})
 }
 
 impl Drop for TestApp {

@@ -1,7 +1,7 @@
 //! Regressions found by the reliability harness (scripts/reliability/, RELIABILITY.md): each
 //! test pins one finding so it stays fixed.
 
-use crate::helpers::{TestApp, body};
+use crate::helpers::{TestApp, body, ruleset_draft};
 use ladder::domain::Role;
 use serde_json::{Value, json};
 
@@ -194,12 +194,7 @@ fn nul_characters_are_refused_before_the_database() {
 fn a_case_run_takes_only_case_objects() {
     let app = TestApp::spawn();
     let admin = app.admin();
-    let id = body(app.get(
-        "/api/v1/rulesets?tier=little_giant&status=published",
-        &admin,
-    ))["items"][0]["id"]
-        .as_i64()
-        .unwrap_or(0);
+    let id = app.published_ruleset(&admin, "little_giant");
     let r = app.post(
         &format!("/api/v1/rulesets/{id}/test"),
         Some(&admin),
@@ -252,11 +247,7 @@ fn concurrent_logins_queue_for_the_hashing_threads() {
 fn rule_set_status_changes_audit_objects() {
     let app = TestApp::spawn();
     let admin = app.admin();
-    let draft = json!({"tier": "innovative_sme", "version": 97, "name": "audit shape", "effective_from": "2090-01-01",
-        "effective_to": "2090-12-31", "status": "draft",
-        "criteria": [{"id": "revenue", "label_zh": "营业收入", "label_en": "Revenue", "source": "test", "confirmed": true,
-                      "test": {"cmp": [{"fact": "operating_revenue", "year": -1}, ">=", 1000]}}]});
-    let id = body(app.post("/api/v1/rulesets", Some(&admin), &draft))["id"]
+    let id = body(app.post("/api/v1/rulesets", Some(&admin), &ruleset_draft(97)))["id"]
         .as_i64()
         .unwrap_or(0);
     for step in ["publish", "retire"] {
