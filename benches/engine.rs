@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ladder::engine::{self, FactTable, Input, RuleSet};
+use ladder::engine::{self, FactSheet, Input, RuleSet};
 use serde_json::Value;
 
 struct Sample {
     name: String,
     rs: RuleSet,
-    facts: FactTable,
+    facts: FactSheet,
     holds: Vec<String>,
     as_of: NaiveDate,
 }
@@ -49,8 +49,6 @@ fn samples() -> Vec<Sample> {
             .map(|p| read(&p))
             .find(|c| c["ruleset"].as_str() == Some(name.as_str()))
             .unwrap_or_else(|| panic!("no case for {name}"));
-        let facts =
-            FactTable::from_json(&case["facts"]).unwrap_or_else(|ps| panic!("{name}: {ps:?}"));
         let holds = case["holds"].as_array().map_or_else(Vec::new, |a| {
             a.iter()
                 .filter_map(|h| h.as_str().map(str::to_owned))
@@ -60,6 +58,8 @@ fn samples() -> Vec<Sample> {
             .as_str()
             .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
             .unwrap_or_else(|| panic!("{name}: bad as_of"));
+        let facts =
+            FactSheet::parse(&case["facts"], as_of).unwrap_or_else(|ps| panic!("{name}: {ps:?}"));
         out.push(Sample {
             name,
             rs,
@@ -89,6 +89,10 @@ fn per_rule_set(c: &mut Criterion) {
                 b.iter(|| black_box(engine::evaluate(&s.rs, black_box(&input), trace)))
             });
         }
+        // What the API answers since issue 13: the trace plus sentences, shortfalls and steps.
+        group.bench_function(format!("{}/explained", s.name), |b| {
+            b.iter(|| black_box(engine::evaluate_explained(&s.rs, black_box(&input))))
+        });
     }
     group.finish();
 }
@@ -133,6 +137,13 @@ fn every_tier(c: &mut Criterion) {
             },
         );
     }
+    group.bench_function(format!("{}_rule_sets/explained", in_force.len()), |b| {
+        b.iter(|| {
+            for rs in &in_force {
+                black_box(engine::evaluate_explained(rs, black_box(&input)));
+            }
+        })
+    });
     group.finish();
 }
 

@@ -31,7 +31,12 @@ pub enum Command {
         command: UsersCommand,
     },
     /// Import a CSV file: every bad row is reported with its line number; nothing is written unless the whole file is good.
-    Import { kind: ImportKind, file: PathBuf },
+    Import {
+        /// What the file holds: enterprises, facts or certifications.
+        kind: ImportKind,
+        /// The CSV file (UTF-8, a header row; formats in fixtures/demo/README.md and the README).
+        file: PathBuf,
+    },
     /// Load data sets.
     Seed {
         /// The synthetic Shenyang demo data set (fixtures/demo): enterprises, facts 2022–2025 and users of every role.
@@ -40,6 +45,7 @@ pub enum Command {
     },
     /// Grade every enterprise for every tier in force, storing each result for reports.
     Evaluate {
+        /// The programme year whose tiers in force are graded.
         #[arg(long)]
         year: i32,
         /// The assessment date (default: today in the current year, else 31 December of YEAR).
@@ -48,16 +54,19 @@ pub enum Command {
         /// `summary` (default) or `csv` (a sheet, to --output or standard output).
         #[arg(long, default_value = "summary")]
         format: EvalFormat,
+        /// Where to write the csv sheet (default: standard output).
         #[arg(long)]
         output: Option<PathBuf>,
     },
     /// The quota rollup for a year: a table in the terminal, or CSV / XLSX / JSON.
     Report {
+        /// The quota year.
         #[arg(long)]
         year: i32,
         /// The report date (default: today within YEAR, else 31 December of YEAR).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+        /// table (aligned for the terminal), csv, xlsx (needs --output) or json.
         #[arg(long, default_value = "table")]
         format: ReportFormat,
         /// Where to write csv/xlsx/json (default: standard output; xlsx needs a file).
@@ -85,8 +94,10 @@ pub enum Command {
 pub enum UsersCommand {
     /// Create a user; the password is read from standard input.
     Create {
+        /// The sign-in name (3–64 letters, digits, `.`, `_` or `-`; stored in lower case).
         #[arg(long)]
         username: String,
+        /// One of enterprise, reviewer, official, admin.
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// For enterprise accounts: the enterprise's credit code.
@@ -96,13 +107,51 @@ pub enum UsersCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// List the accounts (id, username, role, enterprise, disabled), optionally of one role.
+    List {
+        /// Only accounts of this role: enterprise, reviewer, official or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+    },
+    /// Disable an account: its tokens stop working on the next request, in every process.
+    Disable {
+        /// The account's username.
+        username: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The account's username.
+        username: String,
+    },
+    /// Change an account's role (enterprise accounts keep their enterprise; see `PATCH /users/{id}`).
+    Role {
+        /// The account's username.
+        username: String,
+        /// The new role: reviewer, official or admin (an enterprise account needs an enterprise).
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Set a new password, read from standard input (its sessions end).
+    ResetPassword {
+        /// The account's username.
+        username: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain and name the first broken link.
-    Verify,
-    /// Print the number of entries and the current head hash (keep it elsewhere).
+    /// Walk the keyed hash chain and name the first broken entry (exit status 1 when broken).
+    Verify {
+        /// A checkpoint printed earlier by `ladder audit head`: also fail when its signature
+        /// does not hold, or the chain no longer reaches it (entries removed from the end).
+        #[arg(long, value_name = "FILE")]
+        head: Option<PathBuf>,
+    },
+    /// Print a signed checkpoint of the chain's head as JSON `{id, hash, at, signature}`
+    /// (Ed25519; public key at GET /api/v1/audit/key). Keep it outside the database.
     Head,
 }
 
@@ -183,8 +232,10 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
+            let operator = services::policy::Caller::system("cli");
             let name = services::users::check_new_user(
                 &mut conn,
+                &operator,
                 &username,
                 &password,
                 role,
@@ -192,11 +243,18 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             )
             .map_err(|e| anyhow::anyhow!(describe(e)))?;
             let hash = crate::auth::password::hash_blocking(&password)?;
-            let u =
-                services::users::create_user(&mut conn, "cli", &name, &hash, role, enterprise_id)
-                    .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let u = services::users::create_user(
+                &mut conn,
+                &operator,
+                &name,
+                &hash,
+                role,
+                enterprise_id,
+            )
+            .map_err(|e| anyhow::anyhow!(describe(e)))?;
             println!("created user {} (id {}, role {})", u.username, u.id, u.role);
         }
+        Command::Users { command } => return users_command(&state, command),
         Command::Import { kind, file } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
@@ -225,7 +283,12 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 ImportKind::Facts => services::import::facts(&mut conn, "cli", &text, true),
                 ImportKind::Certifications => services::import::parse_certifications_csv(&text)
                     .and_then(|items| {
-                        services::import::certifications(&mut conn, "cli", &items, true)
+                        services::import::certifications(
+                            &mut conn,
+                            &services::policy::Caller::system("cli"),
+                            &items,
+                            true,
+                        )
                     }),
             };
             match result {
@@ -266,7 +329,7 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => {
-            let today = chrono::Utc::now().date_naive();
+            let today = crate::clock::today();
             let as_of = as_of.unwrap_or_else(|| {
                 if chrono::Datelike::year(&today) == year {
                     today
@@ -315,11 +378,16 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 crate::routes::quotas::default_as_of(year, as_of.map(|d| d.to_string()).as_deref())
                     .map_err(|e| anyhow::anyhow!(describe(e)))?;
             let mut conn = state.pool.get()?;
-            let r = services::rollup::rollup(&mut conn, year, as_of)
-                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let r = services::rollup::report(
+                &mut conn,
+                &services::policy::Caller::system("cli"),
+                year,
+                as_of,
+            )
+            .map_err(|e| anyhow::anyhow!(describe(e)))?;
             let bytes = match format {
                 ReportFormat::Table => services::report_files::to_table(&r).into_bytes(),
-                ReportFormat::Csv => services::report_files::to_csv(&r).into_bytes(),
+                ReportFormat::Csv => services::report_files::to_csv(&r)?.into_bytes(),
                 ReportFormat::Json => serde_json::to_vec_pretty(&r)?,
                 ReportFormat::Xlsx => services::report_files::to_xlsx(&r)
                     .map_err(|e| anyhow::anyhow!("writing xlsx: {e}"))?,
@@ -353,14 +421,31 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Audit { command } => {
             let mut conn = state.pool.get()?;
             match command {
-                AuditCommand::Verify => {
+                AuditCommand::Verify { head } => {
+                    let checkpoint: Option<services::audit::Checkpoint> = match &head {
+                        Some(p) => {
+                            let text = std::fs::read_to_string(p)
+                                .map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?;
+                            Some(serde_json::from_str(&text).map_err(|e| {
+                                anyhow::anyhow!("{}: not a checkpoint: {e}", p.display())
+                            })?)
+                        }
+                        None => None,
+                    };
                     let started = std::time::Instant::now();
-                    let v = services::audit::verify(&mut conn)?;
+                    let v = services::audit::verify_against(&mut conn, checkpoint.as_ref())?;
                     let ms = started.elapsed().as_millis();
                     if v.ok {
                         println!(
-                            "audit chain ok: {} entries, head {} ({ms} ms)",
-                            v.entries, v.head
+                            "audit chain ok: {} entries ({} legacy), head {}{} ({ms} ms)",
+                            v.entries,
+                            v.legacy_entries,
+                            v.head,
+                            if checkpoint.is_some() {
+                                ", reaches the checkpoint"
+                            } else {
+                                ""
+                            }
                         );
                     } else {
                         println!(
@@ -372,11 +457,92 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::from(1));
                     }
                 }
-                AuditCommand::Head => {
-                    let (n, head) = services::audit::head(&mut conn)?;
-                    println!("{n} {head}");
+                AuditCommand::Head => match services::audit::checkpoint(&mut conn)? {
+                    Some(cp) => println!("{}", serde_json::to_string(&cp)?),
+                    None => anyhow::bail!("the audit trail is empty: nothing to sign yet"),
+                },
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ladder users list|disable|enable|role|reset-password`: the same service calls (and checks,
+/// and audit entries) as `GET/PATCH /users`, as the system operator.
+fn users_command(state: &Application, command: UsersCommand) -> anyhow::Result<ExitCode> {
+    let operator = services::policy::Caller::system("cli");
+    let mut conn = state.pool.get()?;
+    let err = |e| anyhow::anyhow!(describe(e));
+    let mut find = |conn: &mut crate::db::DbConnection, username: &str| {
+        let name = services::auth::normalize_username(username);
+        services::auth::user_by_name(conn, &name)
+            .map_err(err)?
+            .ok_or_else(|| anyhow::anyhow!("no account named {username}"))
+    };
+    match command {
+        UsersCommand::Create { .. } => anyhow::bail!("users create is handled by run()"),
+        UsersCommand::List { role } => {
+            let mut after = 0;
+            println!(
+                "{:>6}  {:<24} {:<10} {:>10}  disabled",
+                "id", "username", "role", "enterprise"
+            );
+            loop {
+                let page = services::users::list_users(&mut conn, &operator, after, 500, role)
+                    .map_err(err)?;
+                for u in &page {
+                    println!(
+                        "{:>6}  {:<24} {:<10} {:>10}  {}",
+                        u.id,
+                        u.username,
+                        u.role,
+                        u.enterprise_id
+                            .map_or_else(|| "-".to_string(), |e| e.to_string()),
+                        if u.disabled { "yes" } else { "no" }
+                    );
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => after = last.id,
+                    _ => break,
                 }
             }
+        }
+        UsersCommand::Disable { username } => {
+            let u = find(&mut conn, &username)?;
+            services::users::update_user(&mut conn, &operator, u.id, None, Some(true), None, None)
+                .map_err(err)?;
+            println!("disabled {} (id {})", u.username, u.id);
+        }
+        UsersCommand::Enable { username } => {
+            let u = find(&mut conn, &username)?;
+            services::users::update_user(&mut conn, &operator, u.id, None, Some(false), None, None)
+                .map_err(err)?;
+            println!("enabled {} (id {})", u.username, u.id);
+        }
+        UsersCommand::Role { username, role } => {
+            let u = find(&mut conn, &username)?;
+            let u = services::users::update_user(
+                &mut conn,
+                &operator,
+                u.id,
+                Some(role),
+                None,
+                None,
+                None,
+            )
+            .map_err(err)?;
+            println!("{} (id {}) is now {}", u.username, u.id, u.role);
+        }
+        UsersCommand::ResetPassword { username, .. } => {
+            let u = find(&mut conn, &username)?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            services::users::check_user_update(&operator, Some(&password)).map_err(err)?;
+            let hash = crate::auth::password::hash_blocking(&password)?;
+            services::users::update_user(&mut conn, &operator, u.id, None, None, Some(hash), None)
+                .map_err(err)?;
+            println!("new password set for {} (id {})", u.username, u.id);
         }
     }
     Ok(ExitCode::SUCCESS)

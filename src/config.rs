@@ -12,6 +12,10 @@ pub struct Config {
     pub bind: SocketAddr,
     /// `None` = generate on first start and keep it in the database.
     pub jwt_secret: Option<SecretString>,
+    /// `LADDER_AUDIT_KEY`: the audit chain's HMAC key (at least 32 bytes). `None` = a key file
+    /// beside the SQLite database (created with mode 0600 on first start); required with
+    /// PostgreSQL.
+    pub audit_key: Option<SecretString>,
     pub issuer: String,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
@@ -24,6 +28,9 @@ pub struct Config {
     pub log_filter: String,
     pub log_json: bool,
     pub workers: usize,
+    /// The one clock (`LADDER_TZ`, default Asia/Shanghai; `LADDER_CLOCK_START` to start it at
+    /// an instant, for rehearsals and tests). Installed for the process by `Application::prepare`.
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +70,16 @@ impl Config {
             }
             Some(s) => Some(SecretString::from(s)),
         };
+        let audit_key = match var("LADDER_AUDIT_KEY") {
+            None => None,
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError {
+                    var: "LADDER_AUDIT_KEY",
+                    message: "must be at least 32 bytes (256 bits)".into(),
+                });
+            }
+            Some(s) => Some(SecretString::from(s)),
+        };
         let log_format = var("LADDER_LOG_FORMAT").unwrap_or_else(|| "text".into());
         let log_json = match log_format.as_str() {
             "json" => true,
@@ -74,10 +91,28 @@ impl Config {
                 });
             }
         };
+        let tz = match var("LADDER_TZ") {
+            None => crate::clock::DEFAULT_TZ,
+            Some(name) => crate::clock::parse_tz(&name).map_err(|message| ConfigError {
+                var: "LADDER_TZ",
+                message,
+            })?,
+        };
+        let clock = match var("LADDER_CLOCK_START") {
+            None => crate::clock::Clock::system(tz),
+            Some(start) => {
+                let start = crate::clock::parse_instant(&start).map_err(|message| ConfigError {
+                    var: "LADDER_CLOCK_START",
+                    message,
+                })?;
+                crate::clock::Clock::starting_at(start, tz)
+            }
+        };
         Ok(Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| "ladder.db".into()),
             bind: parse("LADDER_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             jwt_secret,
+            audit_key,
             issuer: var("LADDER_ISSUER").unwrap_or_else(|| "ladder".into()),
             access_ttl: Duration::from_secs(parse("LADDER_ACCESS_TTL_SECS", 900u64)?),
             refresh_ttl: Duration::from_secs(parse("LADDER_REFRESH_TTL_SECS", 14 * 86_400u64)?),
@@ -93,6 +128,7 @@ impl Config {
             log_filter: var("LADDER_LOG").unwrap_or_else(|| "info".into()),
             log_json,
             workers: parse("LADDER_WORKERS", 0usize)?,
+            clock,
         })
     }
 
@@ -102,6 +138,10 @@ impl Config {
             database_url: database_url.into(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             jwt_secret: None,
+            // One fixed key for every app in a test process (the key is per process).
+            audit_key: Some(SecretString::from(
+                "test-audit-key-0123456789abcdef0123456789abcdef",
+            )),
             issuer: "ladder".into(),
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(86_400),
@@ -112,6 +152,7 @@ impl Config {
             log_filter: "warn".into(),
             log_json: false,
             workers: 2,
+            clock: crate::clock::Clock::default(),
         }
     }
 }

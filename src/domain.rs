@@ -122,9 +122,124 @@ impl fmt::Display for Uscc {
     }
 }
 
+/// An enterprise's name: the one parser for every path that sets one (registration, admin
+/// create, `PATCH`, imports). Trimmed; 1–200 characters; no control characters and no
+/// invisible or direction-changing formatting characters, which could make a name display
+/// as something else than it is (Trojan Source, CVE-2021-42574) in lists, reports and CSVs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EnterpriseName(String);
+
+/// Why a name was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameError {
+    Length,
+    Control,
+    Invisible,
+}
+
+impl NameError {
+    pub fn code(self) -> &'static str {
+        match self {
+            NameError::Length => "length",
+            NameError::Control => "control_character",
+            NameError::Invisible => "invisible_character",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            NameError::Length => "name must be 1–200 characters",
+            NameError::Control => "name may not contain control characters (tab, newline, …)",
+            NameError::Invisible => {
+                "name may not contain invisible or bidirectional formatting characters (U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, …)"
+            }
+        }
+    }
+}
+
+/// Zero-width, bidirectional-control and other invisible formatting characters.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'                   // soft hyphen
+        | '\u{061C}'                 // Arabic letter mark
+        | '\u{180E}'                 // Mongolian vowel separator
+        | '\u{200B}'..='\u{200F}'    // zero-width space/joiners, LRM, RLM
+        | '\u{2028}'..='\u{202E}'    // line/paragraph separators, LRE, RLE, PDF, LRO, RLO
+        | '\u{2060}'..='\u{206F}'    // word joiner, invisible operators, LRI, RLI, FSI, PDI, …
+        | '\u{FEFF}'                 // zero-width no-break space (BOM)
+        | '\u{FFF9}'..='\u{FFFB}'    // interlinear annotation
+    )
+}
+
+impl EnterpriseName {
+    pub fn parse(raw: &str) -> Result<EnterpriseName, NameError> {
+        let name = raw.trim();
+        if let Some(c) = name.chars().find(|c| c.is_control() || invisible(*c)) {
+            return Err(if c.is_control() {
+                NameError::Control
+            } else {
+                NameError::Invisible
+            });
+        }
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(NameError::Length);
+        }
+        Ok(EnterpriseName(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EnterpriseName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enterprise_names() {
+        assert_eq!(
+            EnterpriseName::parse("  沈阳机床股份有限公司 ").map(|n| n.to_string()),
+            Ok("沈阳机床股份有限公司".to_string())
+        );
+        assert!(EnterpriseName::parse("A&B (沈阳) Co., Ltd.").is_ok());
+        for bad in [
+            "沈阳\u{202E}司公",
+            "a\u{2066}b",
+            "a\u{2069}",
+            "a\u{200E}b",
+            "a\u{200F}b",
+            "a\u{202A}b",
+            "a\u{200B}b",
+            "a\u{FEFF}b",
+            "a\u{061C}b",
+        ] {
+            assert_eq!(
+                EnterpriseName::parse(bad),
+                Err(NameError::Invisible),
+                "{bad:?}"
+            );
+        }
+        for bad in ["a\nb", "a\tb", "a\rb", "a\u{0}b", "a\u{7F}b", "a\u{85}b"] {
+            assert_eq!(
+                EnterpriseName::parse(bad),
+                Err(NameError::Control),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(EnterpriseName::parse("   "), Err(NameError::Length));
+        assert_eq!(
+            EnterpriseName::parse(&"名".repeat(201)),
+            Err(NameError::Length)
+        );
+        assert!(EnterpriseName::parse(&"名".repeat(200)).is_ok());
+    }
 
     #[test]
     fn credit_code_vectors() {

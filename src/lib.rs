@@ -5,7 +5,9 @@
 pub mod auth;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod csv_export;
 pub mod db;
 pub mod domain;
 pub mod engine;
@@ -43,9 +45,19 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, seeds the reference data and shipped rule sets, and loads keys.
     pub fn prepare(config: Config) -> anyhow::Result<Application> {
+        let (audit_key, key_source) = services::audit::resolve_key(
+            &config.database_url,
+            config
+                .audit_key
+                .as_ref()
+                .map(|k| k.expose_secret().as_bytes()),
+        )?;
+        services::audit::install(audit_key);
+        clock::install(config.clock);
         let pool = db::connect(&config.database_url, config.pool_size)?;
         let mut conn = pool.get()?;
         db::run_migrations(&mut conn)?;
+        services::audit::seal_legacy(&mut conn, &key_source)?;
         services::reference::seed(&mut conn)?;
         services::rulesets::seed_shipped(&mut conn)?;
         services::quotas::seed_plan(&mut conn)
@@ -163,6 +175,7 @@ pub fn app(
         .wrap(from_fn(routes::system::track))
         .wrap(from_fn(telemetry::request_id_header))
         .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(from_fn(routes::security_headers))
         .service(web::resource("/healthz").route(web::get().to(routes::system::healthz)))
         .service(web::resource("/readyz").route(web::get().to(routes::system::readyz)))
         .service(web::resource("/metrics").route(web::get().to(routes::system::metrics)))
@@ -172,9 +185,12 @@ pub fn app(
                 .finish()
         })))
         .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi),
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .url("/api/v1/openapi.json", openapi)
+                // No request to swagger.io's online validator: the page runs on a closed network.
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
-        .configure(routes::dashboard::routes)
+        .configure(routes::pages::routes)
         .service(web::scope("/api/v1").configure(routes::configure))
 }
 

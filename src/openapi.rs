@@ -93,7 +93,7 @@ impl Modify for ProblemResponses {
         routes::users::create_client, routes::users::list_clients, routes::users::update_client,
         routes::reference::list_districts, routes::reference::list_clusters, routes::reference::list_indicators, routes::reference::list_tiers,
         routes::enterprises::create_enterprise, routes::enterprises::list_enterprises, routes::enterprises::get_enterprise,
-        routes::enterprises::patch_enterprise, routes::enterprises::put_facts, routes::enterprises::get_facts, routes::enterprises::facts_history,
+        routes::enterprises::patch_enterprise, routes::enterprises::put_facts, routes::enterprises::patch_facts, routes::enterprises::get_facts, routes::enterprises::facts_history,
         routes::evaluations::create_evaluation, routes::evaluations::eligibility,
         routes::rulesets::list_rulesets, routes::rulesets::get_ruleset, routes::rulesets::create_ruleset, routes::rulesets::update_ruleset,
         routes::rulesets::publish_ruleset, routes::rulesets::retire_ruleset, routes::rulesets::test_ruleset,
@@ -103,7 +103,8 @@ impl Modify for ProblemResponses {
         routes::applications::submit_application, routes::applications::withdraw_application, routes::applications::assign_reviewer,
         routes::applications::decide_application, routes::applications::review_queue, routes::applications::declare_tie, routes::applications::list_ties,
         routes::certifications::list_certifications, routes::certifications::get_certification, routes::certifications::revoke_certification,
-        routes::audit::list_audit, routes::audit::verify_audit,
+        routes::audit::list_audit, routes::audit::verify_audit, routes::audit::audit_key,
+        routes::claims::list_claims, routes::claims::approve_claim, routes::claims::reject_claim,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

@@ -117,7 +117,8 @@ fn run_case(path: &Path, tier: &str, sets: &[(String, RuleSet)]) -> Vec<String> 
             case["ruleset"]
         ));
     }
-    errs.extend(engine::cases::check(rs, &case));
+    // Facts are checked as of the case's own date: none may lie past the year after it.
+    errs.extend(engine::cases::check(rs, &case, as_of));
     errs
 }
 

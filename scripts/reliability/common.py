@@ -47,7 +47,9 @@ def free_port():
 
 def env_for(url, extra=None):
     env = dict(os.environ)
-    env.update({"DATABASE_URL": url, "LADDER_JWT_SECRET": SECRET, "LADDER_LOG": env.get("RELIABILITY_LOG", "error")})
+    # PostgreSQL deployments must pass the audit key (it never lives in the database).
+    env.update({"DATABASE_URL": url, "LADDER_JWT_SECRET": SECRET, "LADDER_AUDIT_KEY": SECRET + "-audit",
+                "LADDER_LOG": env.get("RELIABILITY_LOG", "error")})
     if extra:
         env.update(extra)
     return env

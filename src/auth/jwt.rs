@@ -54,6 +54,9 @@ impl Keys {
     }
 
     pub fn issue(&self, sub: String) -> AppResult<String> {
+        // The one place outside `crate::clock` that reads the system time: `jsonwebtoken`
+        // checks `exp`/`nbf` against the system time, so they are issued on it too (a clock
+        // started at another instant must not make every token expired or not yet valid).
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub,

@@ -82,8 +82,13 @@ impl r2d2::ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// As diesel's own `ConnectionManager`: a connection dropped while its thread panics, or
+    /// handed back inside a transaction (or with its transaction manager in an error state),
+    /// is closed instead of pooled. Otherwise a panicking request would return a SQLite
+    /// connection mid-`BEGIN IMMEDIATE`, still holding the write lock, and the next request to
+    /// draw it would write inside that stale transaction.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 

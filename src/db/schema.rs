@@ -9,6 +9,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    claims (id) {
+        id -> Integer,
+        enterprise_id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        district_code -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     districts (code) {
         code -> Text,
         name_zh -> Text,
@@ -109,8 +124,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (username) {
+    login_failures (username, address) {
         username -> Text,
+        address -> Text,
         failures -> Integer,
         window_start -> Timestamp,
         locked_until -> Nullable<Timestamp>,
@@ -286,6 +302,8 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(claims -> enterprises (enterprise_id));
+diesel::joinable!(claims -> users (user_id));
 diesel::joinable!(api_clients -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(fact_years -> enterprises (enterprise_id));
@@ -303,6 +321,7 @@ diesel::joinable!(certifications -> applications (application_id));
 diesel::joinable!(certifications -> rulesets (ruleset_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    claims,
     settings,
     districts,
     clusters,

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::shipped_cases;
-use super::{FactTable, Input, Pool, RuleSet, evaluate};
+use super::{FactSheet, FactValue, Input, Pool, RuleSet, evaluate, evaluate_explained};
+use crate::error::FieldError;
 
 /// The verdict on one case.
 #[derive(Debug, Clone, Serialize)]
@@ -44,17 +45,94 @@ pub fn shipped_names() -> Vec<String> {
         .collect()
 }
 
-/// Runs the cases whose `as_of` falls in the rule set's effective range; the others are skipped.
-pub fn run_all(rs: &RuleSet, cases: &[(String, Value)]) -> Report {
+/// A case document with its facts (and its pool's) parsed through [`FactSheet`].
+#[derive(Debug, Clone)]
+pub struct Case {
+    doc: Value,
+    facts: FactSheet,
+    pool: Option<Vec<FactSheet>>,
+}
+
+impl Case {
+    /// Parses a case's `facts` and `pool` as a dry run's facts are parsed; problems are named
+    /// `<prefix>facts.<year>.<code>` and `<prefix>pool[j].facts.…`.
+    pub fn parse(doc: &Value, today: NaiveDate, prefix: &str) -> Result<Case, Vec<FieldError>> {
+        let mut problems = Vec::new();
+        let facts = FactSheet::parse_at(&doc["facts"], today, prefix).unwrap_or_else(|e| {
+            problems.extend(e);
+            FactSheet::new()
+        });
+        let pool = doc.get("pool").and_then(Value::as_array).map(|tables| {
+            let mut parsed = Vec::with_capacity(tables.len());
+            for (j, t) in tables.iter().enumerate() {
+                match FactSheet::parse_at(t, today, &format!("{prefix}pool[{j}].")) {
+                    Ok(s) => parsed.push(s),
+                    Err(e) => problems.extend(e),
+                }
+            }
+            parsed
+        });
+        if problems.is_empty() {
+            Ok(Case {
+                doc: doc.clone(),
+                facts,
+                pool,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Parses every case, or lists every problem (for cases sent to the API: a 422).
+pub fn parse_all(
+    cases: &[(String, Value)],
+    today: NaiveDate,
+) -> Result<Vec<(String, Case)>, Vec<FieldError>> {
+    let mut out = Vec::with_capacity(cases.len());
+    let mut problems = Vec::new();
+    for (name, doc) in cases {
+        match Case::parse(doc, today, &format!("{name}.")) {
+            Ok(c) => out.push((name.clone(), c)),
+            Err(e) => problems.extend(e),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Runs the cases whose `as_of` falls in the rule set's effective range; the others are
+/// skipped. A case whose facts do not parse fails, naming the problems.
+pub fn run_all(rs: &RuleSet, cases: &[(String, Value)], today: NaiveDate) -> Report {
+    let parsed: Vec<(String, Result<Case, Vec<FieldError>>)> = cases
+        .iter()
+        .map(|(name, doc)| (name.clone(), Case::parse(doc, today, "")))
+        .collect();
+    report(rs, &parsed)
+}
+
+/// Runs parsed cases (see [`run_all`]).
+pub fn run_parsed(rs: &RuleSet, cases: Vec<(String, Case)>) -> Report {
+    let parsed: Vec<(String, Result<Case, Vec<FieldError>>)> =
+        cases.into_iter().map(|(n, c)| (n, Ok(c))).collect();
+    report(rs, &parsed)
+}
+
+fn report(rs: &RuleSet, cases: &[(String, Result<Case, Vec<FieldError>>)]) -> Report {
     let mut out = Vec::with_capacity(cases.len());
     for (name, case) in cases {
-        let as_of = as_of(case);
-        let (status, failures) = match as_of {
-            Some(d) if !rs.in_force_on(d) => ("skipped", Vec::new()),
-            _ => {
-                let f = check(rs, case);
-                (if f.is_empty() { "passed" } else { "failed" }, f)
-            }
+        let (status, failures) = match case {
+            Err(problems) => ("failed", problem_lines(problems)),
+            Ok(case) => match as_of(&case.doc) {
+                Some(d) if !rs.in_force_on(d) => ("skipped", Vec::new()),
+                _ => {
+                    let f = check_case(rs, case);
+                    (if f.is_empty() { "passed" } else { "failed" }, f)
+                }
+            },
         };
         out.push(CaseReport {
             name: name.clone(),
@@ -72,6 +150,68 @@ pub fn run_all(rs: &RuleSet, cases: &[(String, Value)]) -> Report {
     }
 }
 
+/// Re-grades with the shortfall's fact at `needed` (the criterion must pass) and one step
+/// below it (above, for an upper bound; the step is the last place of `needed` or of the
+/// fact's precision, whichever is finer): that must not pass. So `needed` is the boundary.
+fn boundary(
+    rs: &RuleSet,
+    input: &Input<'_>,
+    facts: &FactSheet,
+    id: &str,
+    sf: &Value,
+) -> Vec<String> {
+    let (Some(code), Some(year), Some(needed), Some(gap)) = (
+        sf["fact"].as_str(),
+        sf["year"].as_i64().and_then(|y| i32::try_from(y).ok()),
+        dec(&sf["needed"]),
+        Some(dec(&sf["gap"]).unwrap_or(Decimal::ONE)),
+    ) else {
+        return vec![format!("shortfall {id}: incomplete {sf}")];
+    };
+    let integral = crate::catalog::INDICATORS
+        .iter()
+        .find(|i| i.code == code)
+        .is_some_and(|i| i.kind.integral());
+    let dp = if integral { 0 } else { needed.scale().max(4) };
+    let step = Decimal::new(1, dp);
+    let below = if gap.is_sign_negative() {
+        needed + step
+    } else {
+        needed - step
+    };
+    let mut out = Vec::new();
+    for (v, want) in [(needed, Some(true)), (below, None)] {
+        let Some(t) = facts.with(year, code, FactValue::Num(v)) else {
+            return vec![format!("shortfall {id}: unknown fact {code}")];
+        };
+        let inp = Input {
+            facts: t.view(),
+            ..*input
+        };
+        let ev = evaluate(rs, &inp, true);
+        let passed = ev
+            .criteria
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.passed);
+        let ok = match want {
+            Some(true) => passed == Some(true),
+            _ => passed != Some(true),
+        };
+        if !ok {
+            out.push(format!(
+                "shortfall {id}: with {code}[{year}] = {v} the criterion {} (passed {passed:?})",
+                if want.is_some() {
+                    "does not pass"
+                } else {
+                    "still passes"
+                }
+            ));
+        }
+    }
+    out
+}
+
 fn as_of(case: &Value) -> Option<NaiveDate> {
     case["as_of"]
         .as_str()
@@ -86,40 +226,45 @@ fn dec(v: &Value) -> Option<Decimal> {
     }
 }
 
+fn problem_lines(problems: &[FieldError]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| format!("{}: {} ({})", p.field, p.message, p.code))
+        .collect()
+}
+
 /// Evaluates one case document against `rs` and returns what differs from `expected` (empty
 /// when it passes). Trace on and off must agree. The case's `ruleset` name is the caller's
 /// business (it names a file, which a stored draft does not have).
-pub fn check(rs: &RuleSet, case: &Value) -> Vec<String> {
+pub fn check(rs: &RuleSet, case: &Value, today: NaiveDate) -> Vec<String> {
+    match Case::parse(case, today, "") {
+        Ok(c) => check_case(rs, &c),
+        Err(problems) => problem_lines(&problems),
+    }
+}
+
+fn check_case(rs: &RuleSet, parsed: &Case) -> Vec<String> {
     let mut errs = Vec::new();
+    let case = &parsed.doc;
+    let facts = &parsed.facts;
     let Some(as_of) = as_of(case) else {
         return vec!["`as_of` is missing or not a date".into()];
-    };
-    let facts = match FactTable::from_json(&case["facts"]) {
-        Ok(f) => f,
-        Err(ps) => return ps.iter().map(|p| format!("facts {p}")).collect(),
     };
     let holds: Vec<String> = case["holds"].as_array().map_or_else(Vec::new, |a| {
         a.iter()
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect()
     });
-    let pool = match case.get("pool").and_then(Value::as_array) {
-        None => None,
-        Some(tables) => {
-            let mut parsed = Vec::new();
-            for t in tables {
-                match FactTable::from_json(t) {
-                    Ok(f) => parsed.push(f),
-                    Err(ps) => return ps.iter().map(|p| format!("pool {p}")).collect(),
-                }
-            }
-            Some(Pool::build(
-                rs,
-                as_of,
-                parsed.iter().chain(std::iter::once(&facts)),
-            ))
-        }
-    };
+    let pool = parsed.pool.as_ref().map(|tables| {
+        Pool::build(
+            rs,
+            as_of,
+            tables
+                .iter()
+                .chain(std::iter::once(facts))
+                .map(FactSheet::view),
+        )
+    });
     let renewal = case["renewal"].as_bool().unwrap_or(false);
     let input = Input {
         as_of,
@@ -200,6 +345,55 @@ pub fn check(rs: &RuleSet, case: &Value) -> Vec<String> {
             }
             Some(_) => {}
         }
+    }
+    let explained = evaluate_explained(rs, &input);
+    if (
+        explained.outcome,
+        explained.route,
+        explained.score,
+        &explained.missing,
+    ) != (full.outcome, full.route, full.score, &full.missing)
+    {
+        errs.push("explained and plain results disagree".into());
+    }
+    for (id, want) in exp
+        .get("shortfall")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let Some(c) = explained.criteria.iter().find(|c| c.id == id) else {
+            errs.push(format!("shortfall {id}: not in the result"));
+            continue;
+        };
+        let have = serde_json::to_value(&c.shortfall).unwrap_or(Value::Null);
+        if want.is_null() {
+            if !have.is_null() {
+                errs.push(format!("shortfall {id}: expected null, got {have}"));
+            }
+            continue;
+        }
+        for key in ["needed", "actual", "gap"] {
+            if let Some(w) = want.get(key)
+                && dec(w) != dec(&have[key])
+            {
+                errs.push(format!(
+                    "shortfall {id}.{key}: expected {w}, got {}",
+                    have[key]
+                ));
+            }
+        }
+        for key in ["fact", "year"] {
+            if let Some(w) = want.get(key)
+                && *w != have[key]
+            {
+                errs.push(format!(
+                    "shortfall {id}.{key}: expected {w}, got {}",
+                    have[key]
+                ));
+            }
+        }
+        errs.extend(boundary(rs, &input, facts, id, &have));
     }
     for id in exp
         .get("absent")

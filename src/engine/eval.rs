@@ -10,6 +10,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use super::compile::MAX_DIMENSIONS;
+use super::explain::{self, NextStep, Shortfall, StepKind, Summary};
 use super::facts::{FactValue, Facts};
 use super::num::{Frac, Parts, Val};
 use super::pool::Pool;
@@ -21,7 +22,8 @@ use crate::catalog::{INDICATORS, Kind};
 pub struct Input<'a> {
     /// The assessment date: its year Y anchors every relative year (上年度 = Y−1).
     pub as_of: NaiveDate,
-    /// `table.view()` for one [`FactTable`](super::FactTable), `batch.get(i)` in a batch.
+    /// `sheet.view()` for one [`FactSheet`](super::FactSheet), `batch.get(i)` in a batch: only
+    /// checked facts reach the engine.
     pub facts: Facts<'a>,
     /// Tier codes of the certifications active on `as_of`.
     pub holds: &'a [String],
@@ -108,6 +110,52 @@ pub struct CriterionResult<'a> {
     pub scheme: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<&'a str>,
+    /// One plain sentence with the values and the requirement (explained results only).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub explain_zh: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub explain_en: String,
+    /// Present (possibly `null`) on a failed or undecided quantitative test of an explained
+    /// result: `null` when no single fact decides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortfall: Option<Option<Shortfall>>,
+    /// The "any one of" group of an alternative (direct-route criteria).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// A failed alternative that does not matter because another alternative passed: shown
+    /// with `passed: null` rather than `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_needed: bool,
+    /// A prerequisite title the test found missing (for next steps).
+    #[serde(skip)]
+    pub title: Option<&'a str>,
+}
+
+impl<'a> CriterionResult<'a> {
+    fn new(id: &'a str, label_zh: &'a str, label_en: &'a str, source: &'a str) -> Self {
+        CriterionResult {
+            id,
+            label_zh,
+            label_en,
+            passed: None,
+            review: false,
+            confirmed: true,
+            route: RouteKind::Base,
+            actual: None,
+            threshold: "",
+            points: None,
+            source,
+            missing: Vec::new(),
+            scheme: None,
+            dimension: None,
+            explain_zh: String::new(),
+            explain_en: String::new(),
+            shortfall: None,
+            group: None,
+            not_needed: false,
+            title: None,
+        }
+    }
 }
 
 /// The result of grading one enterprise against one rule set (API.md "Evaluation result";
@@ -140,6 +188,9 @@ pub struct Evaluation<'a> {
     pub criteria: Vec<CriterionResult<'a>>,
     /// Facts whose absence leaves some criterion undecided, as `"2025.rd_expense"`.
     pub missing: Vec<String>,
+    /// What failed, what is open and what to do (explained results only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
 }
 
 /// Kleene three-valued truth: unknown means a missing fact could still decide it.
@@ -168,7 +219,7 @@ impl Tri {
             _ => Tri::U,
         }
     }
-    fn not(self) -> Tri {
+    pub(crate) fn not(self) -> Tri {
         match self {
             Tri::T => Tri::F,
             Tri::F => Tri::T,
@@ -252,6 +303,9 @@ pub(crate) struct Ctx<'a> {
     /// Whether a trace is wanted: the values behind results are only shown in one.
     trace: bool,
     pub(crate) missing: Vec<FactKey>,
+    /// One fact replaced by a value (year, catalog position, value): explanations re-grade a
+    /// test with it to check a shortfall. `None` whenever grading for real.
+    pub(crate) over: Option<(i32, u16, Decimal)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -270,6 +324,7 @@ impl<'a> Ctx<'a> {
             pool,
             trace: true,
             missing: Vec::new(),
+            over: None,
         }
     }
 
@@ -277,6 +332,9 @@ impl<'a> Ctx<'a> {
     /// straight from the packed facts; `None` sends the caller down the general path.
     #[inline]
     fn quick(&self, e: &Expr, base: i32) -> Option<Parts> {
+        if self.over.is_some() {
+            return None;
+        }
         match e {
             Expr::Fact { idx, year } => Some(Parts {
                 n: self.facts.num_parts(base + year, usize::from(*idx))?,
@@ -308,6 +366,11 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     fn fact(&mut self, idx: u16, year: i32) -> Val {
+        if let Some((y, i, d)) = self.over
+            && (y, i) == (year, idx)
+        {
+            return Val::Num(Frac::int(d));
+        }
         match self.facts.get(year, usize::from(idx)) {
             Some(FactValue::Num(d)) => Val::Num(Frac::int(d)),
             Some(FactValue::Bool(b)) => Val::Bool(b),
@@ -340,13 +403,21 @@ impl<'a> Ctx<'a> {
                 let mut acc: Option<Frac> = None;
                 let mut count = 0u32;
                 let mut missing = false;
+                // An overflowing sum is undefined, like a quotient by zero.
+                let mut overflow = false;
                 for y in years.iter() {
                     match self.fact(*idx, base + y) {
                         Val::Num(f) => {
                             count += 1;
                             acc = Some(match (acc, agg) {
                                 (None, _) => f,
-                                (Some(a), Agg::Sum | Agg::Avg) => a.add(f),
+                                (Some(a), Agg::Sum | Agg::Avg) => match a.add(f) {
+                                    Some(sum) => sum,
+                                    None => {
+                                        overflow = true;
+                                        a
+                                    }
+                                },
                                 (Some(a), Agg::Min) => {
                                     if f.cmp_frac(a).is_lt() {
                                         f
@@ -370,6 +441,7 @@ impl<'a> Ctx<'a> {
                 match (missing, acc) {
                     (true, _) => Val::Missing,
                     (false, None) => Val::Nothing,
+                    (false, Some(_)) if overflow => Val::Nothing,
                     (false, Some(a)) if *agg == Agg::Avg => a
                         .div(Frac::int(Decimal::from(count)))
                         .map_or(Val::Nothing, Val::Num),
@@ -383,7 +455,10 @@ impl<'a> Ctx<'a> {
                 let mut undefined = false;
                 for y in years.iter() {
                     match self.growth(*idx, base + y - 1, base + y) {
-                        Val::Num(g) => acc = Some(acc.map_or(g, |a| a.add(g))),
+                        Val::Num(g) => match acc.map_or(Some(g), |a| a.add(g)) {
+                            Some(sum) => acc = Some(sum),
+                            None => undefined = true,
+                        },
                         Val::Missing => missing = true,
                         _ => undefined = true,
                     }
@@ -418,7 +493,8 @@ impl<'a> Ctx<'a> {
                 match (a, b) {
                     (Val::Num(a), Val::Num(b)) => a
                         .div(b)
-                        .map_or(Val::Nothing, |q| Val::Num(q.scale(Decimal::ONE_HUNDRED))),
+                        .and_then(|q| q.scale(Decimal::ONE_HUNDRED))
+                        .map_or(Val::Nothing, Val::Num),
                     (Val::Missing, _) | (_, Val::Missing) => Val::Missing,
                     _ => Val::Nothing,
                 }
@@ -432,7 +508,11 @@ impl<'a> Ctx<'a> {
             // Growth from a zero or negative base is undefined, which fails the test rather than
             // passing it by accident.
             (Ok(a), Ok(b)) if a > Decimal::ZERO => {
-                match (b - a).checked_mul(Decimal::ONE_HUNDRED) {
+                // Checked: an overflow (a difference past 28 digits) is undefined, not a panic.
+                match b
+                    .checked_sub(a)
+                    .and_then(|d| d.checked_mul(Decimal::ONE_HUNDRED))
+                {
                     Some(n) => Frac::new(n, a).map_or(Val::Nothing, Val::Num),
                     None => Val::Nothing,
                 }
@@ -602,8 +682,13 @@ impl<'a> Ctx<'a> {
                     Val::Num(f) => {
                         let steps = f
                             .div(Frac::int(*per))
-                            .map_or(Decimal::ZERO, |q| q.approx().floor());
-                        let pts = steps.max(Decimal::ZERO).saturating_mul(*each);
+                            .and_then(|q| q.checked_approx())
+                            .map_or(Decimal::ZERO, |q| q.floor());
+                        // Points past a decimal's range are undefined: none.
+                        let pts = steps
+                            .max(Decimal::ZERO)
+                            .checked_mul(*each)
+                            .unwrap_or(Decimal::ZERO);
                         (pts, pts, Some(v))
                     }
                     _ => (Decimal::ZERO, Decimal::ZERO, Some(v)),
@@ -661,6 +746,8 @@ struct Run<'r, 'a> {
     cx: Ctx<'a>,
     results: Vec<CriterionResult<'r>>,
     stage: Option<usize>,
+    /// Build explanations (sentences, shortfalls, groups): `evaluate_explained` only.
+    explain: bool,
 }
 
 impl<'r> Run<'r, '_> {
@@ -668,7 +755,9 @@ impl<'r> Run<'r, '_> {
         if !self.cx.trace || self.cx.missing.len() == mark {
             return Vec::new();
         }
-        self.cx.missing[mark..].iter().map(|k| k.text()).collect()
+        let mut keys = self.cx.missing[mark..].to_vec();
+        dedup(&mut keys);
+        keys.into_iter().map(FactKey::text).collect()
     }
 
     fn model(&mut self, m: &'r Model, scheme: Option<&'r str>) -> ModelResult {
@@ -677,6 +766,7 @@ impl<'r> Run<'r, '_> {
         let mut direct = Tri::F;
         let mut subtotals = [(Decimal::ZERO, Decimal::ZERO); MAX_DIMENSIONS];
         let mut loose = (Decimal::ZERO, Decimal::ZERO);
+        let start = self.results.len();
         for c in &m.criteria {
             let applies = match c.applies {
                 Applies::Always => true,
@@ -687,9 +777,20 @@ impl<'r> Run<'r, '_> {
                 continue;
             }
             let mark = self.cx.missing.len();
+            let mut explained = None;
             let (passed, review, act, pts, dimension) = match &c.body {
                 Body::Review if !self.cx.trace => continue,
-                Body::Review => (None, true, None, None, None),
+                Body::Review => {
+                    if self.explain {
+                        explained = Some(explain::TestExplained {
+                            zh: format!("由评审人员判断：{}。", c.label_zh),
+                            en: format!("A reviewer judges: {}.", c.label_en),
+                            shortfall: None,
+                            title: None,
+                        });
+                    }
+                    (None, true, None, None, None)
+                }
                 Body::Test(t) => {
                     let (tri, v) = self.cx.test(t, self.cx.year);
                     match c.route {
@@ -700,6 +801,10 @@ impl<'r> Run<'r, '_> {
                     // Without a trace the line itself is not built.
                     if !self.cx.trace {
                         continue;
+                    }
+                    if self.explain {
+                        let year = self.cx.year;
+                        explained = Some(explain::test(&mut self.cx, t, year, tri));
                     }
                     (tri.passed(), false, v, None, None)
                 }
@@ -724,12 +829,28 @@ impl<'r> Run<'r, '_> {
                         Some(d) => &mut subtotals[*d],
                         None => &mut loose,
                     };
-                    slot.0 += lo;
-                    slot.1 += hi;
+                    // Saturating: an upper bound of `Decimal::MAX` (missing data) stays one.
+                    slot.0 = slot.0.saturating_add(lo);
+                    slot.1 = slot.1.saturating_add(hi);
                     if !self.cx.trace {
                         continue;
                     }
                     let passed = (lo == hi).then_some(lo > Decimal::ZERO);
+                    if self.explain {
+                        let (zh, en) = explain::points_text(
+                            &c.label_zh,
+                            &c.label_en,
+                            v.and_then(Val::display),
+                            lo,
+                            lo == hi,
+                        );
+                        explained = Some(explain::TestExplained {
+                            zh,
+                            en,
+                            shortfall: None,
+                            title: None,
+                        });
+                    }
                     (
                         passed,
                         false,
@@ -741,22 +862,30 @@ impl<'r> Run<'r, '_> {
             };
             if self.cx.trace {
                 let missing = self.missing_since(mark);
-                self.results.push(CriterionResult {
-                    id: &c.id,
-                    label_zh: &c.label_zh,
-                    label_en: &c.label_en,
-                    passed,
-                    review,
-                    confirmed: c.confirmed,
-                    route: c.route,
-                    actual: actual(act),
-                    threshold: &c.threshold,
-                    points: pts,
-                    source: &c.source,
-                    missing,
-                    scheme,
-                    dimension,
-                });
+                let mut r = CriterionResult::new(&c.id, &c.label_zh, &c.label_en, &c.source);
+                r.passed = passed;
+                r.review = review;
+                r.confirmed = c.confirmed;
+                r.route = c.route;
+                r.actual = actual(act);
+                r.threshold = &c.threshold;
+                r.points = pts;
+                r.missing = missing;
+                r.scheme = scheme;
+                r.dimension = dimension;
+                if let Some(e) = explained {
+                    r.explain_zh = e.zh;
+                    r.explain_en = e.en;
+                    r.shortfall = e.shortfall;
+                    r.title = e.title;
+                    if c.route == RouteKind::Direct {
+                        r.group = Some(match scheme {
+                            Some(s) => format!("{s}.direct"),
+                            None => "direct".to_owned(),
+                        });
+                    }
+                }
+                self.results.push(r);
             }
         }
         let mut total = loose;
@@ -765,28 +894,31 @@ impl<'r> Run<'r, '_> {
                 Some(cap) => (sub.0.min(cap), sub.1.min(cap)),
                 None => sub,
             };
-            total.0 += sub.0;
-            total.1 += sub.1;
+            total.0 = total.0.saturating_add(sub.0);
+            total.1 = total.1.saturating_add(sub.1);
             if let Some(min) = d.min {
                 let tri = at_least(sub, min);
                 standard = standard.and(tri);
                 if self.cx.trace {
-                    self.results.push(CriterionResult {
-                        id: &d.result_id,
-                        label_zh: &d.label_zh,
-                        label_en: &d.label_en,
-                        passed: tri.passed(),
-                        review: false,
-                        confirmed: d.confirmed,
-                        route: RouteKind::Standard,
-                        actual: Some(Actual(Val::Num(Frac::int(sub.0)))),
-                        threshold: &d.threshold,
-                        points: Some(sub.0),
-                        source: &d.source,
-                        missing: Vec::new(),
-                        scheme,
-                        dimension: Some(&d.id),
-                    });
+                    let mut r =
+                        CriterionResult::new(&d.result_id, &d.label_zh, &d.label_en, &d.source);
+                    r.passed = tri.passed();
+                    r.confirmed = d.confirmed;
+                    r.route = RouteKind::Standard;
+                    r.actual = Some(Actual(Val::Num(Frac::int(sub.0))));
+                    r.threshold = &d.threshold;
+                    r.points = Some(sub.0);
+                    r.scheme = scheme;
+                    r.dimension = Some(&d.id);
+                    if self.explain {
+                        (r.explain_zh, r.explain_en) = explain::mark_text(
+                            &format!("{}小计", d.label_zh),
+                            &format!("{} subtotal", d.label_en),
+                            sub,
+                            min,
+                        );
+                    }
+                    self.results.push(r);
                 }
             }
         }
@@ -794,28 +926,40 @@ impl<'r> Run<'r, '_> {
             let tri = at_least(total, p.mark);
             standard = standard.and(tri);
             if self.cx.trace {
-                self.results.push(CriterionResult {
-                    id: &p.result_id,
-                    label_zh: &p.label_zh,
-                    label_en: &p.label_en,
-                    passed: tri.passed(),
-                    review: false,
-                    confirmed: p.confirmed,
-                    route: RouteKind::Standard,
-                    actual: Some(Actual(Val::Num(Frac::int(total.0)))),
-                    threshold: &p.threshold,
-                    points: Some(total.0),
-                    source: &p.source,
-                    missing: Vec::new(),
-                    scheme,
-                    dimension: None,
-                });
+                let mut r = CriterionResult::new(&p.result_id, &p.label_zh, &p.label_en, &p.source);
+                r.passed = tri.passed();
+                r.confirmed = p.confirmed;
+                r.route = RouteKind::Standard;
+                r.actual = Some(Actual(Val::Num(Frac::int(total.0))));
+                r.threshold = &p.threshold;
+                r.points = Some(total.0);
+                r.scheme = scheme;
+                if self.explain {
+                    (r.explain_zh, r.explain_en) =
+                        explain::mark_text("总分", "Total score", total, p.mark);
+                }
+                self.results.push(r);
             }
         }
         // With only direct routes declared, the standard route does not exist (it must not pass
         // vacuously).
         if !m.has_standard && m.has_direct {
             standard = Tri::F;
+        }
+        if self.explain {
+            // An alternative that failed while another passed is not a failure of the tier.
+            for r in &mut self.results[start..] {
+                let moot = match r.route {
+                    RouteKind::Direct => standard == Tri::T,
+                    RouteKind::Standard => direct == Tri::T,
+                    RouteKind::Base => false,
+                };
+                if moot && r.passed == Some(false) {
+                    r.passed = None;
+                    r.not_needed = true;
+                    r.shortfall = None;
+                }
+            }
         }
         let std_route = base.and(standard);
         let tri = std_route.or(base.and(direct));
@@ -837,7 +981,7 @@ impl<'r> Run<'r, '_> {
 /// Scales raw 0–100 points by the stage's weight; an unknown stage widens the range.
 fn weigh(w: &[Decimal], stage: Option<usize>, lo: Decimal, hi: Decimal) -> (Decimal, Decimal) {
     let scale = |p: Decimal, wt: Decimal| {
-        (p * wt / Decimal::ONE_HUNDRED)
+        (p.saturating_mul(wt) / Decimal::ONE_HUNDRED)
             .round_dp_with_strategy(POINTS_DP, RoundingStrategy::MidpointAwayFromZero)
     };
     match stage.and_then(|s| w.get(s)) {
@@ -869,6 +1013,17 @@ fn at_least((lo, hi): (Decimal, Decimal), mark: Decimal) -> Tri {
 /// Grades an enterprise. With `trace == false` the per-criterion lines are skipped; outcome,
 /// route, score and missing are identical either way.
 pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluation<'r> {
+    grade(rs, input, trace, false)
+}
+
+/// Grades with the full trace and explains it (API.md "Evaluation result, explained"): a
+/// sentence per criterion, shortfalls, groups of alternatives and the summary with next steps.
+/// Outcome, route, score and missing are those of [`evaluate`].
+pub fn evaluate_explained<'r>(rs: &'r RuleSet, input: &Input<'_>) -> Evaluation<'r> {
+    grade(rs, input, true, true)
+}
+
+fn grade<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool, explain: bool) -> Evaluation<'r> {
     let pool = input.pool.filter(|p| p.fits(rs, input.as_of));
     let mut cx = Ctx::new(input.facts, input.as_of, input.holds, input.renewal, pool);
     cx.trace = trace;
@@ -881,6 +1036,7 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
         cx,
         results,
         stage: None,
+        explain,
     };
 
     let stage = rs.stages.as_ref().and_then(|st| {
@@ -913,6 +1069,15 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
         route = chosen.and_then(|c| c.1);
         if let Some((s, _, sc)) = chosen {
             scheme = Some(&*s.id);
+            if explain {
+                for r in &mut run.results {
+                    if r.scheme.is_some_and(|id| id != &*s.id) && r.passed == Some(false) {
+                        r.passed = None;
+                        r.not_needed = true;
+                        r.shortfall = None;
+                    }
+                }
+            }
             if score.is_none() {
                 score = sc;
                 pass_mark = s.pass.as_ref().map(|p| p.mark);
@@ -945,6 +1110,7 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
     };
     let mut keys = std::mem::take(&mut run.cx.missing);
     dedup(&mut keys);
+    let summary = explain.then(|| summarize(&run.results, &keys));
     Evaluation {
         outcome,
         route: if outcome == Outcome::Eligible {
@@ -970,7 +1136,139 @@ pub fn evaluate<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool) -> Evaluati
         } else {
             keys.into_iter().map(FactKey::text).collect()
         },
+        summary,
     }
+}
+
+/// The summary of an explained result: failed and undecided criteria, and the next steps in
+/// the order a company would take them (titles, values to raise, facts to file, reviews).
+fn summarize(results: &[CriterionResult<'_>], missing: &[FactKey]) -> Summary {
+    // Direct-route criteria are alternatives to a standard route: their failure is not a
+    // failure to fix when the same model has a standard route.
+    let has_standard = |scheme: Option<&str>| {
+        results
+            .iter()
+            .any(|r| r.scheme == scheme && r.route == RouteKind::Standard)
+    };
+    let counts = |r: &CriterionResult<'_>| r.route != RouteKind::Direct || !has_standard(r.scheme);
+    let mut s = Summary::default();
+    let mut steps_title = Vec::new();
+    let mut steps_raise = Vec::new();
+    let mut steps_review = Vec::new();
+    for r in results {
+        match r.passed {
+            Some(false) if counts(r) => {
+                s.failed.push(r.id.to_owned());
+                if let Some(tier) = r.title
+                    && !steps_title
+                        .iter()
+                        .any(|n: &NextStep| n.tier.as_deref() == Some(tier))
+                {
+                    steps_title.push(NextStep {
+                        kind: StepKind::ObtainTitle,
+                        fact: None,
+                        year: None,
+                        tier: Some(tier.to_owned()),
+                        criterion: Some(r.id.to_owned()),
+                        text_zh: format!("先取得{}称号。", explain::tier_label(tier, true)),
+                        text_en: format!(
+                            "First obtain the {} title.",
+                            explain::tier_label(tier, false)
+                        ),
+                    });
+                }
+                if let Some(Some(sf)) = &r.shortfall
+                    && let (Some(actual), Some(gap)) = (sf.actual, sf.gap)
+                {
+                    let up = gap > Decimal::ZERO;
+                    let amount = |d, zh| explain::fact_amount(sf.fact, d, zh);
+                    steps_raise.push(NextStep {
+                        kind: StepKind::Raise,
+                        fact: Some(sf.fact),
+                        year: Some(sf.year),
+                        tier: None,
+                        criterion: Some(r.id.to_owned()),
+                        text_zh: format!(
+                            "将{}年{}从{}{}到{}（{}{}），以满足“{}”。",
+                            sf.year,
+                            explain::fact_label(sf.fact, true),
+                            amount(actual, true),
+                            if up { "提高" } else { "降低" },
+                            amount(sf.needed, true),
+                            if up { "增加" } else { "减少" },
+                            amount(gap.abs(), true),
+                            r.label_zh
+                        ),
+                        text_en: format!(
+                            "{} {} for {} from {} to {} ({} {}) to meet: {}.",
+                            if up { "Raise" } else { "Lower" },
+                            explain::fact_label(sf.fact, false),
+                            sf.year,
+                            amount(actual, false),
+                            amount(sf.needed, false),
+                            if up { "up" } else { "down" },
+                            amount(gap.abs(), false),
+                            r.label_en
+                        ),
+                    });
+                }
+            }
+            None if r.review => {
+                s.undecided.push(r.id.to_owned());
+                steps_review.push(NextStep {
+                    kind: StepKind::Review,
+                    fact: None,
+                    year: None,
+                    tier: None,
+                    criterion: Some(r.id.to_owned()),
+                    text_zh: format!("等待评审人员判断：{}。", r.label_zh),
+                    text_en: format!("Wait for a reviewer's judgment: {}.", r.label_en),
+                });
+            }
+            None if !r.not_needed => s.undecided.push(r.id.to_owned()),
+            _ => {}
+        }
+    }
+    s.next_steps = steps_title;
+    s.next_steps.append(&mut steps_raise);
+    for k in missing {
+        let code = INDICATORS.get(usize::from(k.idx)).map_or("?", |i| i.code);
+        // An undecided test that this one fact would settle says what value passes.
+        let needed = results.iter().find_map(|r| match &r.shortfall {
+            Some(Some(sf)) if sf.fact == code && sf.year == k.year && sf.actual.is_none() => {
+                Some(sf.needed)
+            }
+            _ => None,
+        });
+        let (zh_need, en_need) = match needed {
+            Some(d) => (
+                format!("（达标值：{}）", explain::fact_amount(code, d, true)),
+                format!(" (passing value: {})", explain::fact_amount(code, d, false)),
+            ),
+            None => (String::new(), String::new()),
+        };
+        s.next_steps.push(NextStep {
+            kind: StepKind::FileFact,
+            fact: Some(code),
+            year: Some(k.year),
+            tier: None,
+            criterion: None,
+            text_zh: format!(
+                "填报{}年{}{}。",
+                k.year,
+                explain::fact_label(code, true),
+                zh_need
+            ),
+            text_en: format!(
+                "File {} for {}{}.",
+                explain::fact_label(code, false),
+                k.year,
+                en_need
+            ),
+        });
+    }
+    s.next_steps.append(&mut steps_review);
+    s
 }
 
 /// Keeps the first occurrence of each key, in order (the lists are short).

@@ -1,11 +1,8 @@
 //! Facts per fiscal year, stored compactly by catalog position so evaluation never hashes a code.
 
 use rust_decimal::Decimal;
-use serde_json::Value;
 
-use super::Problem;
-use super::num::parse_decimal;
-use crate::catalog::{INDICATORS, Kind};
+use crate::catalog::INDICATORS;
 
 /// A fact value: an exact decimal or a yes/no. Range checks against the catalog happen where
 /// facts are uploaded; the engine only needs the shape.
@@ -24,6 +21,9 @@ pub struct UnknownCode(pub String);
 pub fn indicator_index(code: &str) -> Option<usize> {
     INDICATORS.iter().position(|i| i.code == code)
 }
+
+/// The most year rows one table holds (first to last year). Sheets hold 1990..=next year.
+pub(super) const MAX_SPAN: usize = 200;
 
 /// Catalog positions a year row can hold: the low bits of a row word are its presence bitmap.
 const ROW_BITS: u32 = 40;
@@ -178,7 +178,8 @@ impl PartialEq for FactTable {
 }
 
 impl FactTable {
-    pub fn new() -> Self {
+    #[cfg(test)]
+    pub(super) fn new() -> Self {
         Self::default()
     }
 
@@ -191,39 +192,38 @@ impl FactTable {
         }
     }
 
-    pub fn set(&mut self, year: i32, code: &str, v: FactValue) -> Result<(), UnknownCode> {
-        let idx = indicator_index(code).ok_or_else(|| UnknownCode(code.to_owned()))?;
-        self.set_idx(year, idx, v);
-        Ok(())
-    }
-
-    /// Sets a value by catalog position (for loaders that resolved codes once with
-    /// [`indicator_index`]); a position outside the catalog is ignored.
-    pub fn set_idx(&mut self, year: i32, idx: usize, v: FactValue) {
+    /// Sets a value by catalog position. Only [`FactSheet`](super::FactSheet) fills tables
+    /// (after checking the value); a position outside the catalog, or a year that would
+    /// stretch the table past [`MAX_SPAN`] rows, is refused (`false`).
+    pub(super) fn set_idx(&mut self, year: i32, idx: usize, v: FactValue) -> bool {
         if idx >= INDICATORS.len() || idx >= ROW_BITS as usize {
-            return;
+            return false;
         }
-        let row = self.row_for(year);
+        let Some(row) = self.row_for(year) else {
+            return false;
+        };
         let word = self.rows[row];
         let bit = 1u64 << idx;
         // Where the value is, or goes: its position with the bit set.
         let Some(at) = slot(word | bit, idx) else {
-            return;
+            return false;
         };
         let packed = pack(v, &mut self.spill);
         if word & bit != 0 {
             self.values[at] = packed;
-            return;
+            return true;
         }
         self.rows[row] |= bit;
         self.values.insert(at, packed);
         for r in &mut self.rows[row + 1..] {
             *r += 1 << ROW_BITS;
         }
+        true
     }
 
-    /// Removes a value (used by tests and by callers editing a table in place).
-    pub fn clear(&mut self, year: i32, code: &str) {
+    /// Removes a value.
+    #[cfg(test)]
+    pub(super) fn clear(&mut self, year: i32, code: &str) {
         let Some(idx) = indicator_index(code) else {
             return;
         };
@@ -250,118 +250,33 @@ impl FactTable {
         self.view().years()
     }
 
-    fn row_for(&mut self, year: i32) -> usize {
+    /// The row of `year`, adding rows as needed; `None` when the table would then span more
+    /// than [`MAX_SPAN`] years (rows are dense from the first year to the last, so two far
+    /// apart years must never reach here: the sheet bounds years, and this bounds the table).
+    fn row_for(&mut self, year: i32) -> Option<usize> {
         if self.rows.is_empty() {
             self.first_year = year;
             self.rows.push(0);
-            return 0;
+            return Some(0);
+        }
+        let last = i64::from(self.first_year) + self.rows.len() as i64 - 1;
+        let lo = i64::from(year).min(i64::from(self.first_year));
+        let hi = i64::from(year).max(last);
+        if hi - lo >= MAX_SPAN as i64 {
+            return None;
         }
         if year < self.first_year {
             // Rows put in front are empty and start at the first value.
-            let extra = (self.first_year - year) as usize;
+            let extra = usize::try_from(i64::from(self.first_year) - i64::from(year)).ok()?;
             self.rows.splice(0..0, std::iter::repeat_n(0, extra));
             self.first_year = year;
         }
-        let row = (year - self.first_year) as usize;
+        let row = usize::try_from(i64::from(year) - i64::from(self.first_year)).ok()?;
         if row >= self.rows.len() {
             let end = (self.values.len() as u64) << ROW_BITS;
             self.rows.resize(row + 1, end);
         }
-        row
-    }
-
-    /// Reads `{"2025": {"rd_expense": 120.5, "high_tech_enterprise": true}}`. Numbers may be JSON
-    /// numbers or strings (exact either way); bools must be JSON bools. Every problem is
-    /// reported with its path; `null` values are skipped (an explicit "not known").
-    pub fn from_json(doc: &Value) -> Result<Self, Vec<Problem>> {
-        let mut table = FactTable::new();
-        let mut problems = Vec::new();
-        let Some(years) = doc.as_object() else {
-            return Err(vec![Problem::new(
-                "$",
-                "type",
-                "facts must be an object keyed by fiscal year",
-            )]);
-        };
-        for (year_key, row) in years {
-            let ypath = format!("$.{year_key}");
-            let Ok(year) = year_key.parse::<i32>() else {
-                problems.push(Problem::new(
-                    &ypath,
-                    "bad_year",
-                    format!("`{year_key}` is not a fiscal year"),
-                ));
-                continue;
-            };
-            let Some(row) = row.as_object() else {
-                problems.push(Problem::new(
-                    &ypath,
-                    "type",
-                    "a year's facts must be an object of code: value",
-                ));
-                continue;
-            };
-            for (code, v) in row {
-                let path = format!("{ypath}.{code}");
-                let Some(idx) = indicator_index(code) else {
-                    problems.push(Problem::new(
-                        &path,
-                        "unknown_fact",
-                        format!("`{code}` is not in the indicator catalog"),
-                    ));
-                    continue;
-                };
-                let kind = INDICATORS[idx].kind;
-                let value = match (kind, v) {
-                    (_, Value::Null) => continue,
-                    (Kind::Bool, Value::Bool(b)) => FactValue::Bool(*b),
-                    (Kind::Bool, _) => {
-                        problems.push(Problem::new(
-                            &path,
-                            "type",
-                            format!("`{code}` takes true or false"),
-                        ));
-                        continue;
-                    }
-                    (_, Value::Number(n)) => match parse_decimal(&n.to_string()) {
-                        Some(d) => FactValue::Num(d),
-                        None => {
-                            problems.push(Problem::new(
-                                &path,
-                                "type",
-                                format!("{n} is not an exact decimal"),
-                            ));
-                            continue;
-                        }
-                    },
-                    (_, Value::String(s)) => match parse_decimal(s) {
-                        Some(d) => FactValue::Num(d),
-                        None => {
-                            problems.push(Problem::new(
-                                &path,
-                                "type",
-                                format!("\"{s}\" is not a decimal number"),
-                            ));
-                            continue;
-                        }
-                    },
-                    _ => {
-                        problems.push(Problem::new(
-                            &path,
-                            "type",
-                            format!("`{code}` takes a number"),
-                        ));
-                        continue;
-                    }
-                };
-                table.set_idx(year, idx, value);
-            }
-        }
-        if problems.is_empty() {
-            Ok(table)
-        } else {
-            Err(problems)
-        }
+        Some(row)
     }
 }
 
@@ -399,7 +314,8 @@ impl FactBatch {
     }
 
     /// Appends one enterprise's facts; its index is the `len()` before the call.
-    pub fn push(&mut self, t: &FactTable) {
+    pub fn push(&mut self, sheet: &super::FactSheet) {
+        let t = &sheet.table;
         let spill_base = self.spill.len() as u64;
         self.first_year.push(t.first_year);
         self.rows.extend_from_slice(&t.rows);
@@ -445,42 +361,30 @@ impl Default for FactBatch {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
     use serde_json::json;
 
     #[test]
-    fn reads_numbers_strings_and_bools() {
-        let t = FactTable::from_json(&json!({
-            "2025": {"rd_expense": "120.189", "operating_revenue": 4006.3, "high_tech_enterprise": true},
-            "2023": {"employees": 10}
-        }))
-        .unwrap();
+    fn far_apart_years_are_refused_not_allocated() {
+        // Issue 11: years 2025 and 2147483647 asked for ~17 GB, i32::MAX and i32::MIN for a
+        // capacity overflow panic.
         let rd = indicator_index("rd_expense").unwrap();
-        assert_eq!(t.get(2025, rd), Some(FactValue::Num(dec!(120.189))));
-        assert_eq!(t.get(2024, rd), None);
-        assert_eq!(t.years().collect::<Vec<_>>(), vec![2023, 2025]);
-    }
-
-    #[test]
-    fn reports_every_problem_with_its_path() {
-        let err = FactTable::from_json(&json!({
-            "2025": {"nope": 1, "high_tech_enterprise": 1, "rd_expense": "x"},
-            "soon": {}
-        }))
-        .unwrap_err();
-        let paths: Vec<&str> = err.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            [
-                "$.2025.nope",
-                "$.2025.high_tech_enterprise",
-                "$.2025.rd_expense",
-                "$.soon"
-            ]
-        );
+        let mut t = FactTable::new();
+        assert!(t.set_idx(2025, rd, FactValue::Num(dec!(1))));
+        assert!(!t.set_idx(i32::MAX, rd, FactValue::Num(dec!(1))));
+        assert!(!t.set_idx(i32::MIN, rd, FactValue::Num(dec!(1))));
+        assert!(!t.set_idx(2025 + MAX_SPAN as i32, rd, FactValue::Num(dec!(1))));
+        assert!(t.set_idx(2025 + MAX_SPAN as i32 - 1, rd, FactValue::Num(dec!(2))));
+        assert!(!t.set_idx(2024, rd, FactValue::Num(dec!(1))));
+        assert_eq!(t.rows.len(), MAX_SPAN);
+        assert_eq!(t.years().collect::<Vec<_>>(), vec![2025, 2224]);
+        let mut u = FactTable::new();
+        assert!(u.set_idx(i32::MAX, rd, FactValue::Num(dec!(1))));
+        assert!(!u.set_idx(i32::MIN, rd, FactValue::Num(dec!(1))));
+        assert_eq!(u.get(i32::MAX, rd), Some(FactValue::Num(dec!(1))));
+        assert_eq!(u.view().years().collect::<Vec<_>>(), vec![i32::MAX]);
     }
 
     #[test]
@@ -557,11 +461,12 @@ mod tests {
             json!({"2025": {"rd_expense": "120.189", "high_tech_enterprise": true}, "2023": {"employees": 10}}),
             json!({}),
             json!({"2024": {"operating_revenue": "79228162514264337593543950335", "employees": 3}}),
-            json!({"2020": {"rd_expense": "-1"}, "2026": {"rd_expense": "99999999999999999999"}}),
+            json!({"2020": {"net_profit": "-1"}, "2026": {"rd_expense": "99999999999999999999"}}),
         ];
-        let tables: Vec<FactTable> = docs
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let tables: Vec<super::super::FactSheet> = docs
             .iter()
-            .map(|d| FactTable::from_json(d).unwrap())
+            .map(|d| super::super::FactSheet::parse(d, today).unwrap())
             .collect();
         let mut batch = FactBatch::new();
         for t in &tables {
@@ -573,7 +478,11 @@ mod tests {
             assert_eq!(v.years().collect::<Vec<_>>(), t.years().collect::<Vec<_>>());
             for y in 2019..=2027 {
                 for idx in 0..INDICATORS.len() {
-                    assert_eq!(v.get(y, idx), t.get(y, idx), "enterprise {i}, {y}, {idx}");
+                    assert_eq!(
+                        v.get(y, idx),
+                        t.view().get(y, idx),
+                        "enterprise {i}, {y}, {idx}"
+                    );
                 }
             }
         }
@@ -584,7 +493,7 @@ mod tests {
             batch
                 .get(0)
                 .get(2026, indicator_index("rd_expense").unwrap()),
-            tables[3].get(2026, indicator_index("rd_expense").unwrap())
+            tables[3].get(2026, "rd_expense")
         );
     }
 

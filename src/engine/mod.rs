@@ -18,21 +18,27 @@
 pub mod cases;
 mod compile;
 mod eval;
+mod explain;
 mod facts;
 mod num;
 mod pool;
 mod render;
 mod rules;
+mod sheet;
 mod shipped_cases;
 
 #[cfg(test)]
 mod tests;
 
 pub use compile::compile;
-pub use eval::{Actual, CriterionResult, Evaluation, Input, Outcome, Route, evaluate};
-pub use facts::{FactBatch, FactTable, FactValue, Facts, UnknownCode, indicator_index};
+pub use eval::{
+    Actual, CriterionResult, Evaluation, Input, Outcome, Route, evaluate, evaluate_explained,
+};
+pub use explain::{NextStep, Shortfall, StepKind, Summary};
+pub use facts::{FactBatch, FactValue, Facts, UnknownCode, indicator_index};
 pub use pool::Pool;
 pub use rules::{RouteKind, RuleSet};
+pub use sheet::{FactSheet, MIN_YEAR, exact_decimal, max_year};
 
 /// A problem found in a rule set or facts document, located by JSON path.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -63,11 +63,20 @@ impl Frac {
             .normalize()
     }
 
-    /// Multiplies by a decimal, keeping exactness unless the product overflows.
-    pub(crate) fn scale(self, k: Decimal) -> Frac {
+    /// The quotient when it fits a decimal (rounded to its 28 digits); `None` on overflow.
+    pub(crate) fn checked_approx(self) -> Option<Decimal> {
+        match self.d {
+            None => Some(self.n),
+            Some(d) => self.n.checked_div(d),
+        }
+    }
+
+    /// Multiplies by a decimal, keeping exactness unless the product overflows; `None` when
+    /// even the rounded quotient times `k` overflows (an undefined value, never a panic).
+    pub(crate) fn scale(self, k: Decimal) -> Option<Frac> {
         match self.n.checked_mul(k) {
-            Some(n) => Frac { n, d: self.d },
-            None => Frac::int(self.approx().checked_mul(k).unwrap_or(Decimal::MAX)),
+            Some(n) => Some(Frac { n, d: self.d }),
+            None => self.checked_approx()?.checked_mul(k).map(Frac::int),
         }
     }
 
@@ -83,22 +92,21 @@ impl Frac {
         match exact {
             Some((n, d)) => Frac::new(n, d),
             None => {
-                let o = other.approx();
+                let o = other.checked_approx()?;
                 if o.is_zero() {
                     None
                 } else {
-                    self.approx().checked_div(o).map(Frac::int)
+                    self.checked_approx()?.checked_div(o).map(Frac::int)
                 }
             }
         }
     }
 
-    pub(crate) fn add(self, other: Frac) -> Frac {
-        if self.d.is_none()
-            && other.d.is_none()
-            && let Some(n) = self.n.checked_add(other.n)
-        {
-            return Frac::int(n);
+    /// `self + other`, exact while the cross products fit, else the rounded quotients' sum;
+    /// `None` when that overflows too (an undefined value, never a panic).
+    pub(crate) fn add(self, other: Frac) -> Option<Frac> {
+        if self.d.is_none() && other.d.is_none() {
+            return self.n.checked_add(other.n).map(Frac::int);
         }
         let exact = (|| {
             let n = self
@@ -110,7 +118,13 @@ impl Frac {
                 d: Some(self.den().checked_mul(other.den())?),
             })
         })();
-        exact.unwrap_or_else(|| Frac::int(self.approx().saturating_add(other.approx())))
+        match exact {
+            Some(f) => Some(f),
+            None => self
+                .checked_approx()?
+                .checked_add(other.checked_approx()?)
+                .map(Frac::int),
+        }
     }
 
     pub(crate) fn cmp_frac(self, other: Frac) -> Ordering {
@@ -289,7 +303,7 @@ impl Val {
     pub(crate) fn cmp_dec(self, t: Decimal) -> Option<Ordering> {
         match self {
             Val::Num(f) => Some(f.cmp_dec(t)),
-            Val::Cagr { ratio, years } => Some(cagr_cmp(ratio, years, t)),
+            Val::Cagr { ratio, years } => cagr_cmp(ratio, years, t),
             _ => None,
         }
     }
@@ -298,35 +312,39 @@ impl Val {
     pub(crate) fn display(self) -> Option<Decimal> {
         match self {
             Val::Num(f) => Some(f.display()),
-            Val::Cagr { ratio, years } => Some(cagr_display(ratio, years)),
+            Val::Cagr { ratio, years } => cagr_display(ratio, years),
             _ => None,
         }
     }
 }
 
 /// Compares `(ratio^(1/n) − 1) × 100` with `t` exactly: `ratio × 100^n` against `(100 + t)^n`.
-fn cagr_cmp(ratio: Frac, n: u32, t: Decimal) -> Ordering {
-    let base = Decimal::ONE_HUNDRED + t;
+/// Where the powers overflow, the rounded root decides; `None` when even that overflows (the
+/// growth is undefined, and fails the test).
+fn cagr_cmp(ratio: Frac, n: u32, t: Decimal) -> Option<Ordering> {
+    let Some(base) = Decimal::ONE_HUNDRED.checked_add(t) else {
+        return Some(Ordering::Less);
+    };
     if base.is_sign_negative() || base.is_zero() {
-        return Ordering::Greater;
+        return Some(Ordering::Greater);
     }
     let mut lhs = ratio;
     let mut rhs = Decimal::ONE;
     for _ in 0..n {
-        lhs = lhs.scale(Decimal::ONE_HUNDRED);
-        rhs = match rhs.checked_mul(base) {
-            Some(v) => v,
-            None => return cagr_display(ratio, n).cmp(&t),
+        let (Some(l), Some(r)) = (lhs.scale(Decimal::ONE_HUNDRED), rhs.checked_mul(base)) else {
+            return cagr_display(ratio, n).map(|g| g.cmp(&t));
         };
+        (lhs, rhs) = (l, r);
     }
-    lhs.cmp_dec(rhs)
+    Some(lhs.cmp_dec(rhs))
 }
 
-/// Newton's method for the n-th root, in decimals; display only, never used to decide.
-fn cagr_display(ratio: Frac, n: u32) -> Decimal {
-    let r = ratio.approx();
+/// Newton's method for the n-th root, in decimals; display only, never used to decide
+/// (except past overflow, see [`cagr_cmp`]). `None` when the root overflows.
+fn cagr_display(ratio: Frac, n: u32) -> Option<Decimal> {
+    let r = ratio.checked_approx()?;
     if n == 0 || r.is_sign_negative() {
-        return Decimal::ZERO;
+        return Some(Decimal::ZERO);
     }
     let nd = Decimal::from(n);
     // Start from the first-order estimate and keep 12 places: the trace shows 4 places of a
@@ -338,16 +356,19 @@ fn cagr_display(ratio: Frac, n: u32) -> Decimal {
             p = p.saturating_mul(x);
         }
         let Some(q) = r.checked_div(p) else { break };
-        let next = ((x.saturating_mul(nd - Decimal::ONE) + q) / nd).round_dp(12);
+        let next = (x.saturating_mul(nd - Decimal::ONE).saturating_add(q) / nd).round_dp(12);
         let done = (next - x).abs() <= Decimal::new(1, 11);
         x = next;
         if done {
             break;
         }
     }
-    ((x - Decimal::ONE) * Decimal::ONE_HUNDRED)
-        .round_dp_with_strategy(DISPLAY_DP, RoundingStrategy::MidpointAwayFromZero)
-        .normalize()
+    Some(
+        (x - Decimal::ONE)
+            .checked_mul(Decimal::ONE_HUNDRED)?
+            .round_dp_with_strategy(DISPLAY_DP, RoundingStrategy::MidpointAwayFromZero)
+            .normalize(),
+    )
 }
 
 /// One end of an interval: the value and whether it belongs to the interval.
@@ -578,7 +599,6 @@ pub(crate) fn parse_decimal(s: &str) -> Option<Decimal> {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
@@ -587,11 +607,11 @@ mod tests {
     fn ratio_boundary_is_exact() {
         let r = Frac::int(dec!(120.189))
             .div(Frac::int(dec!(4006.3)))
-            .map(|f| f.scale(dec!(100)));
+            .and_then(|f| f.scale(dec!(100)));
         assert_eq!(r.map(|f| f.cmp_dec(dec!(3))), Some(Ordering::Equal));
         let below = Frac::int(dec!(120.188))
             .div(Frac::int(dec!(4006.3)))
-            .map(|f| f.scale(dec!(100)));
+            .and_then(|f| f.scale(dec!(100)));
         assert_eq!(below.map(|f| f.cmp_dec(dec!(3))), Some(Ordering::Less));
     }
 
@@ -599,10 +619,27 @@ mod tests {
     fn cagr_compares_exactly() {
         // 100 -> 110.25 over two years is exactly 5 % a year.
         let ratio = Frac::int(dec!(110.25)).div(Frac::int(dec!(100))).unwrap();
-        assert_eq!(cagr_cmp(ratio, 2, dec!(5)), Ordering::Equal);
+        assert_eq!(cagr_cmp(ratio, 2, dec!(5)), Some(Ordering::Equal));
         let ratio = Frac::int(dec!(110.24)).div(Frac::int(dec!(100))).unwrap();
-        assert_eq!(cagr_cmp(ratio, 2, dec!(5)), Ordering::Less);
-        assert_eq!(cagr_display(Frac::int(dec!(1.1025)), 2), dec!(5));
+        assert_eq!(cagr_cmp(ratio, 2, dec!(5)), Some(Ordering::Less));
+        assert_eq!(cagr_display(Frac::int(dec!(1.1025)), 2), Some(dec!(5)));
+    }
+
+    #[test]
+    fn overflow_is_undefined_never_a_panic() {
+        let max = Frac::int(Decimal::MAX);
+        assert!(max.add(max).is_none());
+        assert!(max.scale(dec!(100)).is_none());
+        let huge = Frac::new(Decimal::MAX, dec!(0.5)).unwrap();
+        assert!(huge.add(Frac::int(Decimal::MAX)).is_none());
+        // A growth factor of 7.9e28 over 1 year is 7.9e30 %: past a decimal.
+        assert_eq!(cagr_display(max, 1), None);
+        assert_eq!(cagr_cmp(max, 1, dec!(5)), None);
+        assert_eq!(cagr_cmp(max, 3, dec!(5)), Some(Ordering::Greater));
+        assert_eq!(
+            cagr_cmp(Frac::int(dec!(1)), 1, Decimal::MAX),
+            Some(Ordering::Less)
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::eval::Ctx;
-use super::facts::FactTable;
+use super::facts::Facts;
 use super::num::{Frac, Val};
 use super::rules::RuleSet;
 
@@ -26,13 +26,13 @@ impl Pool {
     pub fn build<'t>(
         rs: &RuleSet,
         as_of: NaiveDate,
-        tables: impl IntoIterator<Item = &'t FactTable>,
+        tables: impl IntoIterator<Item = Facts<'t>>,
     ) -> Pool {
         let mut values: Vec<Vec<Frac>> = vec![Vec::new(); rs.percentile_exprs.len()];
         let mut size = 0;
         for t in tables {
             size += 1;
-            let mut cx = Ctx::new(t.view(), as_of, &[], false, None);
+            let mut cx = Ctx::new(t, as_of, &[], false, None);
             for (slot, e) in rs.percentile_exprs.iter().enumerate() {
                 match cx.expr(e, as_of.year()) {
                     Val::Num(f) => values[slot].push(f),

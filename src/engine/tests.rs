@@ -159,11 +159,11 @@ fn scored() -> RuleSet {
 }
 
 fn grade(rs: &RuleSet, facts: Value) -> (Outcome, Option<Route>, Vec<String>) {
-    let table = match FactTable::from_json(&facts) {
+    let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
+    let table = match FactSheet::parse(&facts, as_of) {
         Ok(t) => t,
         Err(ps) => panic!("{ps:?}"),
     };
-    let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
     let input = Input {
         as_of,
         facts: table.view(),
@@ -286,4 +286,75 @@ fn the_three_percent_boundary_is_exact() {
         json!({"2025": {"rd_expense": "120.1889", "operating_revenue": "4006.3"}}),
     );
     assert_eq!(o, Outcome::Ineligible);
+}
+
+/// Issue 11: a growth of −(2⁹⁶ − 1) against 2⁹⁶ − 1 overflowed `b − a` and panicked; a sum and
+/// a ratio × 100 past a decimal's range saturated or panicked. Built past the sheet's checks
+/// (net profit may be negative; the catalog sets no upper bound on amounts), each is now an
+/// undefined value: the test fails, nothing panics.
+#[test]
+fn overflow_is_an_undefined_value_not_a_panic() {
+    let d = doc(json!([
+        crit(
+            "growth",
+            json!({"test": {"cmp": [{"growth": "net_profit", "from": -2, "to": -1}, ">=", -100]}})
+        ),
+        crit(
+            "sum",
+            json!({"test": {"cmp": [{"sum": "operating_revenue", "years": [-2, -1]}, ">=", 0]}})
+        ),
+        crit(
+            "ratio",
+            json!({"test": {"cmp": [{"ratio": [{"fact": "operating_revenue", "year": -1}, {"fact": "rd_expense", "year": -1}]}, ">=", 0]}})
+        ),
+        crit(
+            "cagr",
+            json!({"test": {"cmp": [{"cagr": "operating_revenue", "from": -3, "to": -1}, ">=", 0]}})
+        ),
+    ]));
+    let rs = match compile(&d) {
+        Ok(rs) => rs,
+        Err(ps) => panic!("{ps:?}"),
+    };
+    let max = "79228162514264337593543950335";
+    let facts = json!({
+        "2023": {"operating_revenue": "0.0000000000000000000000000001", "net_profit": max},
+        "2024": {"operating_revenue": max, "net_profit": max},
+        "2025": {"operating_revenue": max, "net_profit": format!("-{max}"), "rd_expense": "0.0000000000000000000000000001"}
+    });
+    let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
+    let sheet = match FactSheet::parse(&facts, as_of) {
+        Ok(s) => s,
+        Err(ps) => panic!("{ps:?}"),
+    };
+    let input = Input {
+        as_of,
+        facts: sheet.view(),
+        holds: &[],
+        renewal: false,
+        pool: None,
+    };
+    let ev = evaluate(&rs, &input, true);
+    let passed: Vec<(&str, Option<bool>)> = ev
+        .criteria
+        .iter()
+        .filter(|c| c.id != "score")
+        .map(|c| (c.id, c.passed))
+        .collect();
+    assert_eq!(
+        passed,
+        [
+            ("growth", Some(false)),
+            ("sum", Some(false)),
+            ("ratio", Some(false)),
+            ("cagr", Some(false)),
+        ]
+    );
+    assert_eq!(ev.outcome, Outcome::Ineligible);
+    assert!(
+        ev.criteria
+            .iter()
+            .filter(|c| c.id != "score")
+            .all(|c| c.actual.and_then(|a| a.decimal()).is_none())
+    );
 }

@@ -42,6 +42,14 @@ pub fn head(conn: &mut DbConnection) -> QueryResult<Option<(i32, String)>> {
         .optional()
 }
 
+pub fn last(conn: &mut DbConnection) -> QueryResult<Option<AuditEntry>> {
+    audit_log::table
+        .order(audit_log::id.desc())
+        .select(AuditEntry::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn insert(conn: &mut DbConnection, new: &NewAuditEntry) -> QueryResult<i32> {
     diesel::insert_into(audit_log::table)
         .values(new)

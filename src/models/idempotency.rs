@@ -60,3 +60,14 @@ pub fn complete(
         ))
         .execute(conn)
 }
+
+/// Forgets one key (it expired).
+pub fn delete(conn: &mut DbConnection, actor: &str, key: &str) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.find((actor, key))).execute(conn)
+}
+
+/// Forgets every key kept before `cutoff`.
+pub fn delete_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+        .execute(conn)
+}

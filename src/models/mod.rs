@@ -3,6 +3,7 @@
 pub mod application;
 pub mod audit;
 pub mod certification;
+pub mod claim;
 pub mod enterprise;
 pub mod facts;
 pub mod idempotency;
@@ -13,11 +14,7 @@ pub mod ruleset;
 pub mod token;
 pub mod user;
 
-/// The current UTC time, truncated to microseconds so SQLite and PostgreSQL store the same value.
+/// The current instant as stored (UTC, microseconds), on the one clock ([`crate::clock`]).
 pub fn now() -> chrono::NaiveDateTime {
-    let t = chrono::Utc::now().naive_utc();
-    let micros = t.and_utc().timestamp_micros();
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|d| d.naive_utc())
-        .unwrap_or(t)
+    crate::clock::now()
 }

@@ -87,14 +87,21 @@ pub fn revoke_all_for_user(
 #[diesel(treat_none_as_null = true)]
 pub struct LoginFailure {
     pub username: String,
+    /// The client address the failures came from.
+    pub address: String,
     pub failures: i32,
+    /// When the latest failure happened; the count starts over after a quiet day.
     pub window_start: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
 }
 
-pub fn failure(conn: &mut DbConnection, username: &str) -> QueryResult<Option<LoginFailure>> {
+pub fn failure(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+) -> QueryResult<Option<LoginFailure>> {
     login_failures::table
-        .find(username)
+        .find((username, address))
         .select(LoginFailure::as_select())
         .first(conn)
         .optional()
@@ -106,7 +113,7 @@ pub fn save_failure(
     exists: bool,
 ) -> QueryResult<usize> {
     if exists {
-        diesel::update(login_failures::table.find(&row.username))
+        diesel::update(login_failures::table.find((&row.username, &row.address)))
             .set(row)
             .execute(conn)
     } else {
@@ -116,8 +123,12 @@ pub fn save_failure(
     }
 }
 
-pub fn clear_failures(conn: &mut DbConnection, username: &str) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.find(username)).execute(conn)
+pub fn clear_failures(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.find((username, address))).execute(conn)
 }
 
 pub fn setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {

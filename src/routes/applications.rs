@@ -221,6 +221,11 @@ impl From<Tie> for TieResponse {
     }
 }
 
+/// Create an application.
+///
+/// A draft application of an enterprise for a tier and assessment year. The enterprise's owner (or
+/// an admin) may create one; nothing is evaluated until it is submitted. Accepts
+/// `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = CreateApplication,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = ApplicationResponse), (status = 403), (status = 404, description = "not your enterprise"),
@@ -249,6 +254,10 @@ pub async fn create_application(
     Ok(respond(StatusCode::CREATED, out, &idem))
 }
 
+/// List applications.
+///
+/// Applications the caller may see (an enterprise its own; reviewers, officials and admins all),
+/// filtered by state, tier, year or enterprise, oldest first, paginated with `limit` and `cursor`.
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications", params(ListQuery),
     responses((status = 200, body = ApplicationList), (status = 422)), security(("bearer" = [])))]
 pub async fn list_applications(
@@ -297,6 +306,11 @@ pub async fn list_applications(
     )))
 }
 
+/// Get an application with its history.
+///
+/// The application, the pre-screen evaluation kept at submission (rule-set version, facts and
+/// result) and every state transition with who and when. Objects the caller may not see answer
+/// 404.
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", params(("id" = i32, Path)),
     responses((status = 200, body = ApplicationResponse), (status = 404)), security(("bearer" = [])))]
 pub async fn get_application(
@@ -313,6 +327,11 @@ pub async fn get_application(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Submit an application.
+///
+/// The owner submits a draft (or a returned) application: it is evaluated under the rule set in
+/// force on the submission date, and that result, the facts and the rule-set version are kept with
+/// it. Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications",
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = ApplicationResponse, description = "submitted, with the pre-screen kept"), (status = 403), (status = 404),
@@ -336,6 +355,10 @@ pub async fn submit_application(
     Ok(respond(StatusCode::OK, out, &idem))
 }
 
+/// Withdraw an application.
+///
+/// The owner withdraws a draft or submitted application; it cannot be resubmitted afterwards.
+/// Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "applications",
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = ApplicationResponse), (status = 403), (status = 404),
@@ -358,6 +381,10 @@ pub async fn withdraw_application(
     Ok(respond(StatusCode::OK, out, &idem))
 }
 
+/// Assign a reviewer.
+///
+/// An admin assigns a submitted application to a reviewer, who must not be tied to the enterprise
+/// (conflict of interest); the application moves to `under_review`. Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/assign", tag = "applications", request_body = AssignReviewer,
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = ApplicationResponse), (status = 403, description = "not an admin, or the reviewer is tied to the enterprise"),
@@ -381,6 +408,11 @@ pub async fn assign_reviewer(
     Ok(respond(StatusCode::OK, out, &idem))
 }
 
+/// Decide an application.
+///
+/// The assigned reviewer approves, rejects or returns the application with a comment, judging each
+/// criterion the pre-screen left to a person (`review`). Approval creates the certification.
+/// Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/decision", tag = "applications", request_body = DecisionRequest,
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = ApplicationResponse, description = "decided; an approval carries its certification"),
@@ -410,6 +442,10 @@ pub async fn decide_application(
     Ok(respond(StatusCode::OK, out, &idem))
 }
 
+/// The caller's review queue.
+///
+/// Applications assigned to the calling reviewer that are waiting for a decision, oldest first,
+/// with the enterprise's name; paginated.
 #[utoipa::path(get, path = "/api/v1/review-queue", tag = "applications", params(PageQuery),
     responses((status = 200, body = ApplicationList, description = "the caller's applications under review, oldest first, with their pre-screens"),
         (status = 403, description = "not a reviewer")),
@@ -433,6 +469,10 @@ pub async fn review_queue(
     )))
 }
 
+/// Declare a conflict of interest.
+///
+/// A reviewer (for themself) or an admin declares that the reviewer is tied to an enterprise; tied
+/// reviewers cannot be assigned that enterprise's applications.
 #[utoipa::path(post, path = "/api/v1/reviewers/{id}/ties", tag = "applications", request_body = DeclareTie,
     params(("id" = i32, Path, description = "the reviewer's user id"), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = TieResponse), (status = 403), (status = 404), (status = 409, description = "already declared"), (status = 422)),
@@ -455,6 +495,10 @@ pub async fn declare_tie(
     Ok(respond(StatusCode::CREATED, out, &idem))
 }
 
+/// List a reviewer's ties.
+///
+/// The enterprises a reviewer has declared ties to; the reviewer themself and admins may read
+/// them.
 #[utoipa::path(get, path = "/api/v1/reviewers/{id}/ties", tag = "applications", params(("id" = i32, Path, description = "the reviewer's user id")),
     responses((status = 200, body = Vec<TieResponse>), (status = 404)), security(("bearer" = [])))]
 pub async fn list_ties(

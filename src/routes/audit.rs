@@ -2,9 +2,8 @@
 
 use crate::auth::AuthUser;
 use crate::db::DbPool;
-use crate::domain::Role;
 use crate::error::AppResult;
-use crate::models::audit::{self as rows, AuditEntry};
+use crate::models::audit::AuditEntry;
 use crate::routes::{Page, Paged, db};
 use crate::services::audit::{self as svc, Verification};
 use actix_web::{HttpResponse, web};
@@ -64,6 +63,11 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// List the audit trail.
+///
+/// Admins read the append-only audit trail, filtered by entity and entity id, in id order,
+/// paginated. Each entry carries who, when, the before and after state and its link in the keyed
+/// hash chain.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditList), (status = 403)), security(("bearer" = [])))]
 pub async fn list_audit(
@@ -71,17 +75,18 @@ pub async fn list_audit(
     user: AuthUser,
     q: web::Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     let q = q.into_inner();
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let caller = user.0;
     let entries = db(&pool, move |c| {
-        Ok(rows::for_entity(
+        svc::list(
             c,
+            &caller,
             q.entity.as_deref(),
             q.id.as_deref(),
             page.after,
             page.fetch(),
-        )?)
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paged::from_rows(
@@ -92,16 +97,46 @@ pub async fn list_audit(
     )))
 }
 
+/// Verify the audit chain.
+///
+/// Admins walk the whole keyed hash chain; `ok: false` names the first entry whose link or HMAC
+/// does not hold (altered, removed or re-hashed). A removed tail needs a signed checkpoint:
+/// `ladder audit verify --head FILE`.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = Verification, description = "`ok: false` names the first broken entry"), (status = 403)),
     security(("bearer" = [])))]
 pub async fn verify_audit(pool: web::Data<DbPool>, user: AuthUser) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
-    let v = db(&pool, |c| Ok(svc::verify(c)?)).await?;
+    let caller = user.0;
+    let v = db(&pool, move |c| svc::verify_for(c, &caller)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// The Ed25519 key that signs audit checkpoints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPublicKey {
+    /// Always `Ed25519`.
+    pub algorithm: &'static str,
+    /// The 32-byte public key, hex.
+    pub public_key: String,
+}
+
+/// The public key that verifies audit checkpoints.
+///
+/// `ladder audit head` prints a checkpoint `{id, hash, at, signature}`; its `signature` is
+/// Ed25519 over the compact JSON `["ladder-audit-checkpoint-v1", id, hash, at]`, verifiable
+/// with this key by anyone holding the checkpoint. Any signed-in caller may read it.
+#[utoipa::path(get, path = "/api/v1/audit/key", tag = "audit",
+    responses((status = 200, body = AuditPublicKey), (status = 401)), security(("bearer" = [])))]
+pub async fn audit_key(_user: AuthUser) -> AppResult<HttpResponse> {
+    let key = svc::current().ok_or_else(|| anyhow::anyhow!("the audit key is not loaded"))?;
+    Ok(HttpResponse::Ok().json(AuditPublicKey {
+        algorithm: "Ed25519",
+        public_key: key.public_key_hex(),
+    }))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/audit/key").route(web::get().to(audit_key)));
     cfg.service(web::resource("/audit").route(web::get().to(list_audit)));
     cfg.service(web::resource("/audit/verify").route(web::get().to(verify_audit)));
 }

@@ -10,7 +10,8 @@ use crate::error::{AppError, AppResult};
 use crate::routes::{Json, db};
 use crate::services::auth as svc;
 use crate::services::enterprises::NewEnterpriseInput;
-use actix_web::{HttpResponse, web};
+use crate::services::users::Registered;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -71,6 +72,13 @@ pub struct MeResponse {
     pub enterprise: Option<crate::routes::enterprises::EnterpriseResponse>,
 }
 
+/// The address failed logins are counted against: the TCP peer (a proxy's forwarding headers
+/// are not trusted, so a client cannot pick another address to dodge its lockout).
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
+}
+
 fn bad_credentials() -> AppError {
     AppError::Unauthorized("invalid username or password".into())
 }
@@ -91,6 +99,11 @@ async fn issue_tokens(
     })
 }
 
+/// Sign in with a password.
+///
+/// Exchanges a username and password for a short-lived access token (JWT, Bearer) and a refresh
+/// token. Wrong credentials answer 401 without saying which part was wrong; repeated failures are
+/// slowed with 429 and `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "unknown user or wrong password (indistinguishable)"),
               (status = 429, description = "too many failed attempts; see Retry-After")))]
@@ -99,15 +112,17 @@ pub async fn login(
     keys: web::Data<Keys>,
     config: web::Data<Config>,
     hashing: web::Data<Hashing>,
+    req: HttpRequest,
     Json(body): Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
+    let address = client_address(&req);
     let username = svc::normalize_username(&body.username);
     if username.is_empty() || username.len() > 128 || body.password.len() > 1024 {
         return Err(bad_credentials());
     }
-    let name = username.clone();
+    let (name, addr) = (username.clone(), address.clone());
     let user = db(&pool, move |c| {
-        svc::check_lockout(c, &name)?;
+        svc::check_lockout(c, &name, &addr, crate::models::now())?;
         svc::user_by_name(c, &name)
     })
     .await?;
@@ -120,13 +135,13 @@ pub async fn login(
     match user {
         Some(u) if ok && !u.disabled => {
             let name = username.clone();
-            db(&pool, move |c| svc::clear_failures(c, &name)).await?;
+            db(&pool, move |c| svc::clear_failures(c, &name, &address)).await?;
             Ok(HttpResponse::Ok().json(issue_tokens(&pool, &keys, &config, u.id).await?))
         }
         _ => {
             let (max, lockout) = (config.max_failed_logins, config.lockout);
             db(&pool, move |c| {
-                svc::record_failure(c, &username, max, lockout)
+                svc::record_failure(c, &username, &address, max, lockout, crate::models::now())
             })
             .await?;
             Err(bad_credentials())
@@ -134,6 +149,11 @@ pub async fn login(
     }
 }
 
+/// Rotate a refresh token.
+///
+/// Exchanges a refresh token for a new access token and a new refresh token. Reusing a refresh
+/// token that was already rotated revokes its whole family (a stolen token stops working for
+/// everyone).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid, expired or reused token (reuse revokes the family)")))]
 pub async fn refresh(
@@ -155,6 +175,9 @@ pub async fn refresh(
     }))
 }
 
+/// Sign out.
+///
+/// Revokes the given refresh token of the signed-in caller; the access token expires on its own.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204, description = "the refresh token's family is revoked")), security(("bearer" = [])))]
 pub async fn logout(
@@ -167,8 +190,34 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A new account's tokens and the id of its new enterprise.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredResponse {
+    #[serde(flatten)]
+    pub tokens: TokenResponse,
+    /// The enterprise created with the account (unverified until an admin verifies it).
+    pub enterprise_id: i32,
+}
+
+/// A sign-up for a company already in the registry with no account: waiting for an admin.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimPending {
+    /// `GET /api/v1/claims` lists it for admins.
+    pub claim_id: i32,
+}
+
+/// Sign up an enterprise.
+///
+/// Creates the account and its enterprise (unverified) and answers 201 with the tokens and
+/// `enterprise_id`. When the credit code is already in the registry and no account owns it
+/// (an imported company, say), the account is created without an enterprise and a pending
+/// claim is opened instead: 202 `{claim_id}`; an admin approves or rejects it
+/// (`POST /api/v1/claims/{id}/approve`). A taken username and a credit code that already has
+/// an account get the same 409 body.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
-    responses((status = 201, body = TokenResponse), (status = 409, description = "username or uscc taken"), (status = 422, description = "invalid field")))]
+    responses((status = 201, body = RegisteredResponse), (status = 202, body = ClaimPending, description = "a pending claim on an enterprise already registered"),
+              (status = 409, description = "username or credit code taken (one body for both)"), (status = 422, description = "invalid field"),
+              (status = 429, description = "too many requests from this address; see Retry-After")))]
 pub async fn register(
     pool: web::Data<DbPool>,
     keys: web::Data<Keys>,
@@ -210,13 +259,26 @@ pub async fn register(
         .await?
     };
     let hash = hashing.hash(password).await?;
-    let (user, _) = db(&pool, move |c| {
+    let registered = db(&pool, move |c| {
         crate::services::users::register(c, &checked, &hash, &input)
     })
     .await?;
-    Ok(HttpResponse::Created().json(issue_tokens(&pool, &keys, &config, user.id).await?))
+    Ok(match registered {
+        Registered::Account(user, enterprise) => HttpResponse::Created().json(RegisteredResponse {
+            tokens: issue_tokens(&pool, &keys, &config, user.id).await?,
+            enterprise_id: enterprise.id,
+        }),
+        Registered::Claim(_, claim) => {
+            HttpResponse::Accepted().json(ClaimPending { claim_id: claim.id })
+        }
+    })
 }
 
+/// Client-credentials token.
+///
+/// API clients obtain an access token with `grant_type=client_credentials` (RFC 6749 §4.4), as a
+/// form body, with HTTP Basic client authentication (§2.3.1), or as JSON. Errors carry the RFC
+/// 6749 `error` code in the problem document.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientCredentialsRequest,
     responses((status = 200, body = TokenResponse), (status = 401, description = "invalid client")))]
 pub async fn token(
@@ -251,6 +313,9 @@ pub async fn token(
     }
 }
 
+/// The signed-in caller.
+///
+/// The caller's id, username, role and enterprise (for enterprise accounts).
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = MeResponse)), security(("bearer" = [])))]
 pub async fn me(pool: web::Data<DbPool>, user: AuthUser) -> AppResult<HttpResponse> {
     let caller = user.0.clone();
@@ -263,6 +328,7 @@ pub async fn me(pool: web::Data<DbPool>, user: AuthUser) -> AppResult<HttpRespon
         kind: match caller.kind {
             svc::CallerKind::User => "user".into(),
             svc::CallerKind::Client => "client".into(),
+            svc::CallerKind::System => "system".into(),
         },
         username: caller.name,
         role: caller.role,

@@ -2,7 +2,7 @@
 
 use crate::auth::AuthUser;
 use crate::db::DbPool;
-use crate::domain::Role;
+use crate::engine::FactSheet;
 use crate::error::{AppError, AppResult};
 use crate::models::enterprise::{Enterprise, Filter};
 use crate::routes::{Json, Page, Paged, db, if_match};
@@ -137,6 +137,10 @@ fn with_etag(status: actix_web::http::StatusCode, e: Enterprise) -> HttpResponse
         .json(body)
 }
 
+/// Create an enterprise.
+///
+/// Reviewers' and admins' way to add an enterprise to the registry (credit code, name, district,
+/// cluster, founding and niche-entry dates). Enterprises sign up through `/auth/register`.
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "enterprises", request_body = CreateEnterprise,
     responses((status = 201, body = EnterpriseResponse), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn create_enterprise(
@@ -144,8 +148,7 @@ pub async fn create_enterprise(
     user: AuthUser,
     Json(body): Json<CreateEnterprise>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
-    let actor = user.actor();
+    let caller = user.0;
     let input = NewEnterpriseInput {
         uscc: body.uscc,
         name: body.name,
@@ -155,10 +158,14 @@ pub async fn create_enterprise(
         niche_entered_on: body.niche_entered_on,
         verified: true,
     };
-    let e = db(&pool, move |c| svc::create(c, &actor, &input)).await?;
+    let e = db(&pool, move |c| svc::create(c, &caller, &input)).await?;
     Ok(with_etag(actix_web::http::StatusCode::CREATED, e))
 }
 
+/// List enterprises.
+///
+/// The registry, filtered by district, cluster, a tier held, or a name/credit-code search `q`;
+/// enterprise accounts see only their own; paginated.
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "enterprises", params(ListQuery),
     responses((status = 200, body = EnterpriseList)), security(("bearer" = [])))]
 pub async fn list_enterprises(
@@ -189,6 +196,10 @@ pub async fn list_enterprises(
     )))
 }
 
+/// Get an enterprise.
+///
+/// One enterprise with its `ETag` (send it back in `If-Match` to update). Objects the caller may
+/// not see answer 404.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "enterprises", params(("id" = i32, Path)),
     responses((status = 200, body = EnterpriseResponse), (status = 404)), security(("bearer" = [])))]
 pub async fn get_enterprise(
@@ -201,6 +212,10 @@ pub async fn get_enterprise(
     Ok(with_etag(actix_web::http::StatusCode::OK, e))
 }
 
+/// Update an enterprise.
+///
+/// The owner or an admin changes the enterprise's details; `If-Match` with the current etag is
+/// required and a stale etag answers 412. Audited.
 #[utoipa::path(patch, path = "/api/v1/enterprises/{id}", tag = "enterprises", params(("id" = i32, Path), ("If-Match" = String, Header)),
     request_body = PatchEnterprise,
     responses((status = 200, body = EnterpriseResponse), (status = 404), (status = 412, description = "stale etag"), (status = 428, description = "If-Match missing")),
@@ -231,6 +246,10 @@ pub async fn patch_enterprise(
     Ok(with_etag(actix_web::http::StatusCode::OK, e))
 }
 
+/// File a year's facts.
+///
+/// Replaces the fiscal year's indicator values `{facts: {code: value}}`, validated against the
+/// indicator catalog (codes, units, ranges, exact decimals); every revision is kept.
 #[utoipa::path(put, path = "/api/v1/enterprises/{id}/facts/{year}", tag = "enterprises",
     params(("id" = i32, Path), ("year" = i32, Path)), request_body = PutFacts,
     responses((status = 200, body = FactsYearResponse), (status = 201, body = FactsYearResponse), (status = 404), (status = 422)),
@@ -244,31 +263,62 @@ pub async fn put_facts(
     let (id, year) = path.into_inner();
     let caller = user.0;
     let (revision, created, stored) = db(&pool, move |c| {
-        svc::get_visible(c, &caller, id)?;
-        if !caller.can_edit_enterprise(id) {
-            return Err(AppError::Forbidden(
-                "read-only access to this enterprise's facts".into(),
-            ));
-        }
-        let canonical = facts::validate(year, &body.facts)?;
-        let stored = serde_json::Value::Object(canonical.clone()).to_string();
-        let (rev, created) = facts::put_year(c, &caller.actor(), id, year, canonical)?;
-        Ok((rev, created, stored))
+        facts::authorize_edit(c, &caller, id)?;
+        let sheet = FactSheet::parse_year(year, &body.facts, crate::clock::today())
+            .map_err(AppError::Validation)?;
+        facts::put_year(c, &caller, id, year, &sheet)
     })
     .await?;
+    Ok(facts_year_response(id, year, revision, created, stored))
+}
+
+fn facts_year_response(
+    id: i32,
+    year: i32,
+    revision: i32,
+    created: bool,
+    stored: serde_json::Map<String, serde_json::Value>,
+) -> HttpResponse {
     let body = FactsYearResponse {
         enterprise_id: id,
         year,
         revision,
-        facts: facts::to_wire(&stored),
+        facts: facts::to_wire(&serde_json::Value::Object(stored).to_string()),
     };
-    Ok(if created {
+    if created {
         HttpResponse::Created().json(body)
     } else {
         HttpResponse::Ok().json(body)
-    })
+    }
 }
 
+/// Merges codes into one fiscal year's facts.
+///
+/// `{facts: {code: value | null}}`: each code given replaces that code's value, `null` removes
+/// it, codes not named stay. The merged year is checked exactly as `PUT` checks it (catalog,
+/// ranges, year, exact decimals, parts within their wholes); 422 names each bad field.
+#[utoipa::path(patch, path = "/api/v1/enterprises/{id}/facts/{year}", tag = "enterprises",
+    params(("id" = i32, Path), ("year" = i32, Path)), request_body = PutFacts,
+    responses((status = 200, body = FactsYearResponse), (status = 201, body = FactsYearResponse, description = "the year was new"), (status = 404), (status = 422, description = "a bad code, value or year, named")),
+    security(("bearer" = [])))]
+pub async fn patch_facts(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    Json(body): Json<PutFacts>,
+) -> AppResult<HttpResponse> {
+    let (id, year) = path.into_inner();
+    let caller = user.0;
+    let (revision, created, stored) = db(&pool, move |c| {
+        facts::patch_year(c, &caller, id, year, &body.facts, crate::clock::today())
+    })
+    .await?;
+    Ok(facts_year_response(id, year, revision, created, stored))
+}
+
+/// Get an enterprise's facts.
+///
+/// Every fiscal year on file, `facts[year][code]`, as exact decimals.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/facts", tag = "enterprises", params(("id" = i32, Path)),
     responses((status = 200, body = FactsResponse), (status = 404)), security(("bearer" = [])))]
 pub async fn get_facts(
@@ -292,6 +342,9 @@ pub async fn get_facts(
     }))
 }
 
+/// Get the revisions of the facts.
+///
+/// Every filed revision of every year, newest first, with who filed it and when.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/facts/history", tag = "enterprises", params(("id" = i32, Path)),
     responses((status = 200, body = Vec<FactRevisionView>), (status = 404)), security(("bearer" = [])))]
 pub async fn facts_history(
@@ -333,5 +386,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/enterprises/{id}/facts/history").route(web::get().to(facts_history)),
     );
-    cfg.service(web::resource("/enterprises/{id}/facts/{year}").route(web::put().to(put_facts)));
+    cfg.service(
+        web::resource("/enterprises/{id}/facts/{year}")
+            .route(web::put().to(put_facts))
+            .route(web::patch().to(patch_facts)),
+    );
 }

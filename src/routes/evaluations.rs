@@ -2,7 +2,7 @@
 
 use crate::auth::AuthUser;
 use crate::db::DbPool;
-use crate::engine::FactTable;
+use crate::engine::FactSheet;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::{Json, db, parse_date};
 use crate::services::evaluations::{self as svc, Subject};
@@ -73,6 +73,11 @@ fn check_years(facts: &serde_json::Value, as_of: chrono::NaiveDate) -> AppResult
     }
 }
 
+/// Dry-run an evaluation.
+///
+/// Grades an enterprise (from its facts on file) or a given fact sheet against a tier's rule set
+/// in force on `as_of` (or a draft, with `ruleset_id`), criterion by criterion; nothing is stored.
+/// A tier with no rule set in force answers 422.
 #[utoipa::path(post, path = "/api/v1/evaluations", tag = "evaluations", request_body = EvaluationRequest,
     responses((status = 200, description = "an evaluation result (API.md: Evaluation result)"), (status = 404), (status = 422, description = "bad input, or no rule set in force on that date")),
     security(("bearer" = [])))]
@@ -92,9 +97,7 @@ pub async fn create_evaluation(
                     "holds come from the enterprise's certifications",
                 ));
             }
-            if !caller.can_see_enterprise(id) {
-                return Err(AppError::NotFound);
-            }
+            // Visibility (404) is the service's: `enterprises::get_visible` below.
             Subject::Enterprise(id)
         }
         (None, Some(facts)) => {
@@ -106,19 +109,8 @@ pub async fn create_evaluation(
                     format!("at most {MAX_HOLDS} tier codes"),
                 ));
             }
-            let table = FactTable::from_json(&facts).map_err(|ps| {
-                AppError::Validation(
-                    ps.into_iter()
-                        .map(|p| {
-                            FieldError::new(
-                                format!("facts{}", p.path.trim_start_matches('$')),
-                                p.code,
-                                p.message,
-                            )
-                        })
-                        .collect(),
-                )
-            })?;
+            let table =
+                FactSheet::parse(&facts, crate::clock::today()).map_err(AppError::Validation)?;
             Subject::Facts {
                 facts: table,
                 holds: body.holds.unwrap_or_default(),
@@ -164,6 +156,10 @@ pub async fn create_evaluation(
     Ok(HttpResponse::Ok().json(graded.result))
 }
 
+/// Eligibility for every tier.
+///
+/// Evaluates the enterprise for every tier with a rule set in force on `as_of` (default today),
+/// against the certifications it holds on that date.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/eligibility", tag = "evaluations", params(("id" = i32, Path), AsOfQuery),
     responses((status = 200, description = "an evaluation for every tier in force on that date"), (status = 404)), security(("bearer" = [])))]
 pub async fn eligibility(
@@ -176,7 +172,7 @@ pub async fn eligibility(
     let id = id.into_inner();
     let as_of = match &q.as_of {
         Some(s) => parse_date("as_of", s)?,
-        None => chrono::Utc::now().date_naive(),
+        None => crate::clock::today(),
     };
     let caller = user.0;
     let cache = cache.into_inner();

@@ -1,7 +1,10 @@
 //! `Idempotency-Key` over HTTP: a middleware for every `POST /api/v1/…` except `/auth/*`,
 //! and the pieces handlers use to keep the response in their own transaction.
 //!
-//! The middleware reads the key, scopes it to the token's subject and hashes the request.
+//! The middleware reads the key, loads the caller afresh (a disabled account is a 401 before
+//! any key is looked at), scopes the key to the caller's subject, role and enterprise as they
+//! are now (`services::idempotency::scope`: a demoted caller finds nothing to replay and runs
+//! the request through the usual checks) and hashes the request.
 //! A key seen before replays the kept response (`Idempotent-Replayed: true`) or, on a
 //! different request, answers 422. A new key travels to the handler as [`Idem`]; handlers
 //! built on `services::idempotency::run` reserve and fill it inside their own transaction.
@@ -107,8 +110,21 @@ pub async fn middleware(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     // Without a valid token the handler's guard answers 401 (before any key check).
-    let Some(actor) = subject(&req) else {
+    let Some(sub) = subject(&req) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Some(pool) = req.app_data::<web::Data<DbPool>>().cloned() else {
+        return Ok(fail(
+            req,
+            AppError::Internal(anyhow::anyhow!("no database pool")),
+        ));
+    };
+    // The caller as it is now: disabled → 401 like any request; its role is in the scope.
+    let actor = match crate::routes::db(&pool, move |c| crate::services::auth::load_caller(c, &sub))
+        .await
+    {
+        Ok(caller) => svc::scope(&caller),
+        Err(e) => return Ok(fail(req, e)),
     };
     let Ok(key) = key else {
         return Ok(fail(
@@ -132,12 +148,6 @@ pub async fn middleware(
         &body,
     );
     req.set_payload(Payload::from(body));
-    let Some(pool) = req.app_data::<web::Data<DbPool>>().cloned() else {
-        return Ok(fail(
-            req,
-            AppError::Internal(anyhow::anyhow!("no database pool")),
-        ));
-    };
     let check = ctx.clone();
     match crate::routes::db(&pool, move |c| svc::check(c, &check)).await {
         Err(e) => return Ok(fail(req, e)),

@@ -5,10 +5,11 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod certifications;
-pub mod dashboard;
+pub mod claims;
 pub mod enterprises;
 pub mod evaluations;
 pub mod idempotency;
+pub mod pages;
 pub mod quotas;
 pub mod reference;
 pub mod rulesets;
@@ -186,6 +187,67 @@ pub async fn reject_nul_query(
     next.call(req).await
 }
 
+/// The Content-Security-Policy of `/docs`: Swagger UI's own scripts and styles from this
+/// service, its inline style attributes and `data:` icons; nothing from anywhere else (the
+/// online spec validator is switched off in its config, and `connect-src 'self'` would stop it).
+pub const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// An error raised by an inner middleware, answered with the security headers added (the
+/// request is gone by then, so the headers travel with the error).
+#[derive(Debug)]
+struct Secured {
+    inner: actix_web::Error,
+    docs: bool,
+}
+
+impl std::fmt::Display for Secured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl actix_web::ResponseError for Secured {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.inner.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut res = self.inner.error_response();
+        add_security_headers(res.headers_mut(), self.docs);
+        res
+    }
+}
+
+fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap, docs: bool) {
+    use actix_web::http::header::{self, HeaderValue};
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if docs && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        );
+    }
+}
+
+/// Middleware, outermost: `X-Content-Type-Options: nosniff` on every response (errors raised by
+/// inner middleware included), and the CSP on `/docs`.
+pub async fn security_headers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
+    match next.call(req).await {
+        Ok(mut res) => {
+            add_security_headers(res.headers_mut(), docs);
+            Ok(res)
+        }
+        Err(inner) => Err(Secured { inner, docs }.into()),
+    }
+}
+
 fn between(s: &str, start: &str, end: &str) -> Option<String> {
     let i = s.find(start)? + start.len();
     let j = s[i..].find(end)? + i;
@@ -328,4 +390,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(applications::routes);
     cfg.configure(certifications::routes);
     cfg.configure(audit::routes);
+    cfg.configure(claims::routes);
 }

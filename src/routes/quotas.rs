@@ -2,7 +2,6 @@
 
 use crate::auth::AuthUser;
 use crate::db::DbPool;
-use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::models::quota::Quota;
 use crate::routes::{Json, db, if_match, parse_date};
@@ -94,10 +93,9 @@ pub struct ImportCertifications {
     pub items: Vec<CertificationItem>,
 }
 
-fn reader(user: &AuthUser) -> AppResult<()> {
-    user.require(&[Role::Official, Role::Admin])
-}
-
+/// List quotas.
+///
+/// The yearly targets (scope, tiers, measure `new` or `active`, target); officials and admins.
 #[utoipa::path(get, path = "/api/v1/quotas", tag = "quotas", params(QuotaQuery),
     responses((status = 200, body = Vec<QuotaResponse>)), security(("bearer" = [])))]
 pub async fn list_quotas(
@@ -105,9 +103,8 @@ pub async fn list_quotas(
     user: AuthUser,
     q: web::Query<QuotaQuery>,
 ) -> AppResult<HttpResponse> {
-    reader(&user)?;
-    let year = q.year;
-    let rows = db(&pool, move |c| Ok(crate::models::quota::for_year(c, year)?)).await?;
+    let (year, caller) = (q.year, user.0);
+    let rows = db(&pool, move |c| svc::list(c, &caller, year)).await?;
     Ok(HttpResponse::Ok().json(
         rows.into_iter()
             .map(QuotaResponse::from)
@@ -115,6 +112,9 @@ pub async fn list_quotas(
     ))
 }
 
+/// Get a quota.
+///
+/// One quota with its `ETag`; officials and admins.
 #[utoipa::path(get, path = "/api/v1/quotas/{id}", tag = "quotas", params(("id" = i32, Path)),
     responses((status = 200, body = QuotaResponse), (status = 404)), security(("bearer" = [])))]
 pub async fn get_quota(
@@ -122,18 +122,18 @@ pub async fn get_quota(
     user: AuthUser,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    reader(&user)?;
-    let id = id.into_inner();
-    let q = db(&pool, move |c| {
-        crate::models::quota::find(c, id)?.ok_or(AppError::NotFound)
-    })
-    .await?;
+    let (id, caller) = (id.into_inner(), user.0);
+    let q = db(&pool, move |c| svc::get(c, &caller, id)).await?;
     let body = QuotaResponse::from(q);
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, body.etag.clone()))
         .json(body))
 }
 
+/// Create a quota.
+///
+/// An admin adds a yearly target for a scope (the city or a district), a set of tiers and a
+/// measure. Audited.
 #[utoipa::path(post, path = "/api/v1/quotas", tag = "quotas", request_body = CreateQuota,
     responses((status = 201, body = QuotaResponse), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn create_quota(
@@ -141,9 +141,8 @@ pub async fn create_quota(
     user: AuthUser,
     Json(b): Json<CreateQuota>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     validator::Validate::validate(&b)?;
-    let actor = user.actor();
+    let caller = user.0;
     let input = QuotaInput {
         year: b.year,
         scope: b.scope,
@@ -153,10 +152,14 @@ pub async fn create_quota(
         label_zh: b.label_zh,
         label_en: b.label_en,
     };
-    let q = db(&pool, move |c| svc::create(c, &actor, input)).await?;
+    let q = db(&pool, move |c| svc::create(c, &caller, input)).await?;
     Ok(HttpResponse::Created().json(QuotaResponse::from(q)))
 }
 
+/// Update a quota.
+///
+/// An admin changes a quota's target or labels; `If-Match` with the current etag is required, a
+/// stale etag answers 412. Audited.
 #[utoipa::path(patch, path = "/api/v1/quotas/{id}", tag = "quotas", params(("id" = i32, Path), ("If-Match" = String, Header)), request_body = PatchQuota,
     responses((status = 200, body = QuotaResponse), (status = 404), (status = 412), (status = 428)), security(("bearer" = [])))]
 pub async fn update_quota(
@@ -166,17 +169,19 @@ pub async fn update_quota(
     id: web::Path<i32>,
     Json(b): Json<PatchQuota>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     validator::Validate::validate(&b)?;
     let etag = if_match(&req)?;
-    let (id, actor) = (id.into_inner(), user.actor());
+    let (id, caller) = (id.into_inner(), user.0);
     let q = db(&pool, move |c| {
-        svc::update(c, &actor, id, &etag, b.target, b.label_zh, b.label_en)
+        svc::update(c, &caller, id, &etag, b.target, b.label_zh, b.label_en)
     })
     .await?;
     Ok(HttpResponse::Ok().json(QuotaResponse::from(q)))
 }
 
+/// Delete a quota.
+///
+/// An admin removes a quota. Audited.
 #[utoipa::path(delete, path = "/api/v1/quotas/{id}", tag = "quotas", params(("id" = i32, Path)),
     responses((status = 204), (status = 404)), security(("bearer" = [])))]
 pub async fn delete_quota(
@@ -184,9 +189,8 @@ pub async fn delete_quota(
     user: AuthUser,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
-    let (id, actor) = (id.into_inner(), user.actor());
-    db(&pool, move |c| svc::delete(c, &actor, id)).await?;
+    let (id, caller) = (id.into_inner(), user.0);
+    db(&pool, move |c| svc::delete(c, &caller, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -202,13 +206,19 @@ pub fn default_as_of(year: i32, given: Option<&str>) -> AppResult<chrono::NaiveD
     match given {
         Some(s) => parse_date("as_of", s),
         None => {
-            let today = chrono::Utc::now().date_naive();
+            let today = crate::clock::today();
             let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today);
             Ok(if today < end { today } else { end })
         }
     }
 }
 
+/// The quota rollup.
+///
+/// Per quota: target, achieved, gap, percent, the pace expected by the report date, the pending
+/// pipeline and the breakdown by district and cluster, plus monthly cumulative counts. JSON by
+/// default; CSV or XLSX with `format=` or `Accept: text/csv` (text cells that a spreadsheet would
+/// run as formulas are neutralised).
 #[utoipa::path(get, path = "/api/v1/reports/rollup", tag = "quotas", params(RollupQuery),
     responses((status = 200, body = rollup::Rollup, description = "JSON; CSV or XLSX with format= or Accept: text/csv")),
     security(("bearer" = [])))]
@@ -218,11 +228,10 @@ pub async fn rollup_report(
     req: HttpRequest,
     q: web::Query<RollupQuery>,
 ) -> AppResult<HttpResponse> {
-    reader(&user)?;
     let q = q.into_inner();
     let year = q
         .year
-        .unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now().date_naive()));
+        .unwrap_or_else(|| chrono::Datelike::year(&crate::clock::today()));
     let as_of = default_as_of(year, q.as_of.as_deref())?;
     if let Some(by) = &q.by
         && by != "district"
@@ -245,7 +254,8 @@ pub async fn rollup_report(
     if !["json", "csv", "xlsx"].contains(&format.as_str()) {
         return Err(AppError::field("format", "enum", "json, csv or xlsx"));
     }
-    let r = db(&pool, move |c| rollup::rollup(c, year, as_of)).await?;
+    let caller = user.0;
+    let r = db(&pool, move |c| rollup::report(c, &caller, year, as_of)).await?;
     let file = format!("ladder-rollup-{year}-{as_of}");
     Ok(match format.as_str() {
         "csv" => HttpResponse::Ok()
@@ -254,7 +264,10 @@ pub async fn rollup_report(
                 "Content-Disposition",
                 format!("attachment; filename=\"{file}.csv\""),
             ))
-            .body(report_files::to_csv(&r)),
+            .body(
+                report_files::to_csv(&r)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("writing csv: {e}")))?,
+            ),
         "xlsx" => {
             let bytes = report_files::to_xlsx(&r)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("writing xlsx: {e}")))?;
@@ -270,6 +283,10 @@ pub async fn rollup_report(
     })
 }
 
+/// Import existing certifications.
+///
+/// An admin imports titles issued before the service (published lists): all items or none; every
+/// bad item is named by its index and field.
 #[utoipa::path(post, path = "/api/v1/certifications/import", tag = "certifications", request_body = ImportCertifications,
     responses((status = 201, description = "{imported: n}"), (status = 422, description = "every bad item, by index and field; nothing written")),
     security(("bearer" = [])))]
@@ -278,7 +295,6 @@ pub async fn import_certifications(
     user: AuthUser,
     Json(b): Json<ImportCertifications>,
 ) -> AppResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
     if b.items.is_empty() {
         return Err(AppError::field("items", "required", "at least one item"));
     }
@@ -289,7 +305,7 @@ pub async fn import_certifications(
             "at most 5000 items per request; use `ladder import certifications` for more",
         ));
     }
-    let actor = user.actor();
+    let caller = user.0;
     // Items are numbered from 0 in errors (`items[3].number`).
     let items: Vec<(u64, CertificationItem)> = b
         .items
@@ -298,7 +314,7 @@ pub async fn import_certifications(
         .map(|(i, it)| (i as u64, it))
         .collect();
     let n = db(&pool, move |c| {
-        import::certifications(c, &actor, &items, false).map_err(|e| match e {
+        import::certifications(c, &caller, &items, false).map_err(|e| match e {
             import::ImportError::Rows(rows) => AppError::Validation(
                 rows.into_iter()
                     .map(|r| {

@@ -74,6 +74,9 @@ fn number(s: Option<String>) -> Option<serde_json::Value> {
         .map(crate::services::facts::decimal_json)
 }
 
+/// List the districts.
+///
+/// The 13 districts of Shenyang (codes 2101xx) with Chinese and English names.
 #[utoipa::path(get, path = "/api/v1/districts", tag = "reference", responses((status = 200, body = Vec<DistrictView>)), security(("bearer" = [])))]
 pub async fn list_districts(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db(&pool, |c| Ok(rows::all_districts(c)?)).await?;
@@ -89,6 +92,9 @@ pub async fn list_districts(pool: web::Data<DbPool>, _user: AuthUser) -> AppResu
     Ok(HttpResponse::Ok().json(items))
 }
 
+/// List the industry clusters.
+///
+/// Shenyang's “10+1” industry clusters with Chinese and English names.
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "reference", responses((status = 200, body = Vec<ClusterView>)), security(("bearer" = [])))]
 pub async fn list_clusters(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db(&pool, |c| Ok(rows::all_clusters(c)?)).await?;
@@ -104,6 +110,9 @@ pub async fn list_clusters(pool: web::Data<DbPool>, _user: AuthUser) -> AppResul
     Ok(HttpResponse::Ok().json(items))
 }
 
+/// List the indicator catalog.
+///
+/// Every fact code the service accepts: unit, kind, labels and the valid range.
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "reference", responses((status = 200, body = Vec<IndicatorView>)), security(("bearer" = [])))]
 pub async fn list_indicators(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db(&pool, |c| Ok(rows::all_indicators(c)?)).await?;
@@ -122,6 +131,9 @@ pub async fn list_indicators(pool: web::Data<DbPool>, _user: AuthUser) -> AppRes
     Ok(HttpResponse::Ok().json(items))
 }
 
+/// List the tiers.
+///
+/// Tier codes, labels, level, prerequisite, validity in years and certifier.
 #[utoipa::path(get, path = "/api/v1/tiers", tag = "reference", responses((status = 200, body = Vec<TierView>)), security(("bearer" = [])))]
 pub async fn list_tiers(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<HttpResponse> {
     let rows = db(&pool, |c| Ok(rows::all_tiers(c)?)).await?;

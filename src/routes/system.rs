@@ -76,11 +76,17 @@ pub async fn track(
     Ok(res)
 }
 
+/// Liveness.
+///
+/// Answers 200 while the process is serving; checks nothing else.
 #[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "the process is up")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// Readiness.
+///
+/// Answers 200 when the database answers, 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "system", responses((status = 200, description = "the database answers"), (status = 503)))]
 pub async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
     match db(&pool, |c| Ok(c.batch_execute("SELECT 1")?)).await {
@@ -95,6 +101,9 @@ pub async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
     }
 }
 
+/// Prometheus metrics.
+///
+/// Request counts and latencies by route and status, in the Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(m: web::Data<Metrics>) -> HttpResponse {
     let mut buf = Vec::new();

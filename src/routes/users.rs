@@ -4,8 +4,7 @@ use crate::auth::AuthUser;
 use crate::auth::password::Hashing;
 use crate::db::DbPool;
 use crate::domain::Role;
-use crate::error::{AppError, AppResult};
-use crate::models::user as rows;
+use crate::error::AppResult;
 use crate::routes::{Json, Page, Paged, db};
 use crate::services::users::{self as svc, ClientView, UserView};
 use actix_web::{HttpResponse, web};
@@ -76,10 +75,10 @@ pub struct ClientList {
     pub next_cursor: Option<String>,
 }
 
-fn admin(user: &AuthUser) -> AppResult<()> {
-    user.require(&[Role::Admin])
-}
-
+/// Create a user.
+///
+/// An admin creates an account with a role (and an enterprise for enterprise accounts); the
+/// password must meet the length rules. Audited.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 409), (status = 422)), security(("bearer" = [])))]
 pub async fn create_user(
@@ -88,23 +87,26 @@ pub async fn create_user(
     user: AuthUser,
     Json(body): Json<CreateUser>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
     let (u, p, r, e) = (
         body.username.clone(),
         body.password.clone(),
         body.role,
         body.enterprise_id,
     );
-    let name = db(&pool, move |c| svc::check_new_user(c, &u, &p, r, e)).await?;
+    let caller = user.0;
+    let check = caller.clone();
+    let name = db(&pool, move |c| svc::check_new_user(c, &check, &u, &p, r, e)).await?;
     let hash = hashing.hash(body.password).await?;
-    let actor = user.actor();
     let created = db(&pool, move |c| {
-        svc::create_user(c, &actor, &name, &hash, body.role, body.enterprise_id)
+        svc::create_user(c, &caller, &name, &hash, body.role, body.enterprise_id)
     })
     .await?;
     Ok(HttpResponse::Created().json(UserView::from(&created)))
 }
 
+/// List users.
+///
+/// Admins list accounts with their role, enterprise and whether they are disabled; paginated.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListQuery),
     responses((status = 200, body = UserList)), security(("bearer" = [])))]
 pub async fn list_users(
@@ -112,16 +114,10 @@ pub async fn list_users(
     user: AuthUser,
     q: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
-    let role = q.role;
+    let (role, caller) = (q.role, user.0);
     let rows = db(&pool, move |c| {
-        Ok(rows::list(
-            c,
-            page.after,
-            page.fetch(),
-            role.map(|r| r.as_str()),
-        )?)
+        svc::list_users(c, &caller, page.after, page.fetch(), role)
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paged::from_rows(
@@ -132,6 +128,9 @@ pub async fn list_users(
     )))
 }
 
+/// Get a user.
+///
+/// An admin reads one account.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)),
     responses((status = 200, body = UserView), (status = 404)), security(("bearer" = [])))]
 pub async fn get_user(
@@ -139,12 +138,15 @@ pub async fn get_user(
     user: AuthUser,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
-    let id = id.into_inner();
-    let u = db(&pool, move |c| rows::find(c, id)?.ok_or(AppError::NotFound)).await?;
+    let (id, caller) = (id.into_inner(), user.0);
+    let u = db(&pool, move |c| svc::get_user(c, &caller, id)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
+/// Update a user.
+///
+/// An admin disables or enables an account, changes its role or resets its password; a disabled
+/// account's tokens stop working. Audited.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i32, Path)), request_body = UpdateUser,
     responses((status = 200, body = UserView), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn update_user(
@@ -154,20 +156,16 @@ pub async fn update_user(
     id: web::Path<i32>,
     Json(body): Json<UpdateUser>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
-    let id = id.into_inner();
+    let (id, caller) = (id.into_inner(), user.0);
+    svc::check_user_update(&caller, body.password.as_deref())?;
     let hash = match body.password {
-        Some(p) => {
-            svc::check_password(&p).map_err(|e| AppError::Validation(vec![e]))?;
-            Some(hashing.hash(p).await?)
-        }
+        Some(p) => Some(hashing.hash(p).await?),
         None => None,
     };
-    let actor = user.actor();
     let u = db(&pool, move |c| {
         svc::update_user(
             c,
-            &actor,
+            &caller,
             id,
             body.role,
             body.disabled,
@@ -179,6 +177,10 @@ pub async fn update_user(
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 
+/// Create an API client.
+///
+/// An admin creates a machine account with a role; the `client_secret` is shown once in this
+/// response and never stored in clear.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "users", request_body = CreateClient,
     responses((status = 201, body = CreatedClient), (status = 422)), security(("bearer" = [])))]
 pub async fn create_client(
@@ -187,39 +189,19 @@ pub async fn create_client(
     user: AuthUser,
     Json(body): Json<CreateClient>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
+    let caller = user.0;
+    let check = caller.clone();
+    let (role, enterprise_id) = (body.role, body.enterprise_id);
+    db(&pool, move |c| {
+        svc::check_new_client(c, &check, role, enterprise_id)
+    })
+    .await?;
     validator::Validate::validate(&body)?;
     let name = body.name.trim().to_string();
-    match (body.role, body.enterprise_id) {
-        (Role::Enterprise, None) => {
-            return Err(AppError::field(
-                "enterprise_id",
-                "required",
-                "an enterprise client needs enterprise_id",
-            ));
-        }
-        (r, Some(_)) if r != Role::Enterprise => {
-            return Err(AppError::field(
-                "enterprise_id",
-                "not_allowed",
-                "only enterprise clients belong to an enterprise",
-            ));
-        }
-        _ => {}
-    }
-    if let Some(eid) = body.enterprise_id {
-        db(&pool, move |c| {
-            crate::models::enterprise::find(c, eid)?
-                .map(|_| ())
-                .ok_or_else(|| AppError::field("enterprise_id", "not_found", "no such enterprise"))
-        })
-        .await?;
-    }
     let secret = crate::services::auth::random_token();
     let hash = hashing.hash(secret.clone()).await?;
-    let actor = user.actor();
     let c = db(&pool, move |c| {
-        svc::create_client(c, &actor, &name, body.role, body.enterprise_id, &hash)
+        svc::create_client(c, &caller, &name, role, enterprise_id, &hash)
     })
     .await?;
     Ok(HttpResponse::Created().json(CreatedClient {
@@ -228,6 +210,9 @@ pub async fn create_client(
     }))
 }
 
+/// List API clients.
+///
+/// Admins list machine accounts (never their secrets).
 #[utoipa::path(get, path = "/api/v1/clients", tag = "users", params(ListQuery),
     responses((status = 200, body = ClientList)), security(("bearer" = [])))]
 pub async fn list_clients(
@@ -235,10 +220,10 @@ pub async fn list_clients(
     user: AuthUser,
     q: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
     let page = Page::parse(q.limit, q.cursor.as_deref())?;
+    let caller = user.0;
     let rows = db(&pool, move |c| {
-        Ok(rows::list_clients(c, page.after, page.fetch())?)
+        svc::list_clients(c, &caller, page.after, page.fetch())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Paged::from_rows(
@@ -249,6 +234,9 @@ pub async fn list_clients(
     )))
 }
 
+/// Update an API client.
+///
+/// An admin disables or enables a machine account or changes its role. Audited.
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "users", params(("id" = i32, Path)), request_body = UpdateClient,
     responses((status = 200, body = ClientView), (status = 404)), security(("bearer" = [])))]
 pub async fn update_client(
@@ -257,10 +245,9 @@ pub async fn update_client(
     id: web::Path<i32>,
     Json(body): Json<UpdateClient>,
 ) -> AppResult<HttpResponse> {
-    admin(&user)?;
-    let (id, actor) = (id.into_inner(), user.actor());
+    let (id, caller) = (id.into_inner(), user.0);
     let c = db(&pool, move |c| {
-        svc::set_client_disabled(c, &actor, id, body.disabled)
+        svc::set_client_disabled(c, &caller, id, body.disabled)
     })
     .await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&c)))

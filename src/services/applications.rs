@@ -15,9 +15,9 @@ use crate::models::certification::Certification;
 use crate::models::now;
 use crate::models::{enterprise, reference, ruleset as rs_rows, user as users};
 use crate::services::audit;
-use crate::services::auth::{Caller, CallerKind};
 use crate::services::certifications;
 use crate::services::evaluations::{self as evals, Subject};
+use crate::services::policy::{Action, Caller, CallerKind, Resource};
 use crate::services::rulesets::RuleCache;
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
@@ -68,9 +68,10 @@ fn reload(conn: &mut DbConnection, id: i32) -> AppResult<Application> {
 /// Loads an application the caller may see (enterprise accounts: their own); else 404.
 pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<Application> {
     let app = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-    if !caller.can_see_enterprise(app.enterprise_id) {
-        return Err(AppError::NotFound);
-    }
+    caller.may(
+        Action::ReadEnterprise,
+        &Resource::Enterprise(app.enterprise_id),
+    )?;
     Ok(app)
 }
 
@@ -108,16 +109,11 @@ pub fn create(
     caller: &Caller,
     input: &NewInput,
 ) -> AppResult<Application> {
-    if !caller.can_see_enterprise(input.enterprise_id) {
-        return Err(AppError::NotFound);
-    }
-    if !caller.can_edit_enterprise(input.enterprise_id) {
-        return Err(AppError::Forbidden(format!(
-            "role {} may not apply for an enterprise",
-            caller.role
-        )));
-    }
-    let day = certifications::today();
+    caller.may(
+        Action::EditEnterprise,
+        &Resource::Enterprise(input.enterprise_id),
+    )?;
+    let day = crate::clock::today();
     write_tx(conn, |conn| {
         let mut errors = Vec::new();
         if enterprise::find(conn, input.enterprise_id)?.is_none() {
@@ -199,20 +195,17 @@ pub fn list(
     after: i32,
     limit: i64,
 ) -> AppResult<Vec<Application>> {
-    if !caller.role.reads_all() {
-        filter.only_enterprise = Some(caller.enterprise_id.unwrap_or(-1));
+    if let Some(only) = caller.enterprise_scope() {
+        filter.only_enterprise = Some(only);
     }
     Ok(rows::list(conn, &filter, after, limit)?)
 }
 
 fn require_owner(caller: &Caller, app: &Application) -> AppResult<()> {
-    if caller.can_edit_enterprise(app.enterprise_id) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only the enterprise itself (or an admin) may do this".into(),
-        ))
-    }
+    caller.may(
+        Action::EditEnterprise,
+        &Resource::Enterprise(app.enterprise_id),
+    )
 }
 
 /// Grades the application as of `day` and builds the record kept with it forever: the full
@@ -264,7 +257,7 @@ pub fn submit(
         if before.state != rows::DRAFT && before.state != rows::RETURNED {
             return Err(wrong_state(id, &before.state, "submitted"));
         }
-        let day = certifications::today();
+        let day = crate::clock::today();
         let (record, outcome, ruleset_id) = prescreen(conn, cache, &before, day)?;
         let at = now();
         if rows::mark_submitted(
@@ -337,7 +330,7 @@ pub fn assign(
     id: i32,
     reviewer_id: i32,
 ) -> AppResult<Application> {
-    caller.require(&[Role::Admin])?;
+    caller.may(Action::AssignReviewer, &Resource::Any)?;
     write_tx(conn, |conn| {
         let before = get_visible(conn, caller, id)?;
         if before.state != rows::SUBMITTED && before.state != rows::UNDER_REVIEW {
@@ -491,25 +484,20 @@ pub fn decide(
 ) -> AppResult<Application> {
     write_tx(conn, |conn| {
         let before = get_visible(conn, caller, id)?;
-        if caller.role != Role::Reviewer || caller.kind != CallerKind::User {
-            return Err(AppError::Forbidden(
-                "only the assigned reviewer may decide".into(),
-            ));
-        }
+        caller.may(Action::DecideApplication, &Resource::Any)?;
         if before.state != rows::UNDER_REVIEW {
             return Err(wrong_state(id, &before.state, "decided"));
         }
-        if before.reviewer_id != Some(caller.id) {
-            return Err(AppError::Forbidden(
-                "only the assigned reviewer may decide".into(),
-            ));
-        }
-        if rows::is_tied(conn, caller.id, before.enterprise_id)? {
-            return Err(AppError::Forbidden(format!(
-                "you have declared a tie to enterprise {} (conflict of interest): ask an admin to reassign",
-                before.enterprise_id
-            )));
-        }
+        let caller_tied = before.reviewer_id == Some(caller.id)
+            && rows::is_tied(conn, caller.id, before.enterprise_id)?;
+        caller.may(
+            Action::DecideApplication,
+            &Resource::Review {
+                enterprise_id: before.enterprise_id,
+                reviewer_id: before.reviewer_id,
+                caller_tied,
+            },
+        )?;
         check_decision(&before, input)?;
         let review = input
             .review
@@ -551,7 +539,7 @@ pub fn decide(
             Some(&after),
         )?;
         if input.decision == Decision::Approve {
-            certifications::issue(conn, &actor, &after, certifications::today())?;
+            certifications::issue(conn, &actor, &after, crate::clock::today())?;
         }
         Ok(after)
     })
@@ -564,11 +552,7 @@ pub fn queue(
     after: i32,
     limit: i64,
 ) -> AppResult<Vec<Application>> {
-    if caller.role != Role::Reviewer {
-        return Err(AppError::Forbidden(
-            "the review queue is for reviewers".into(),
-        ));
-    }
+    caller.may(Action::ReadReviewQueue, &Resource::Any)?;
     if caller.kind != CallerKind::User {
         return Ok(Vec::new());
     }
@@ -578,18 +562,12 @@ pub fn queue(
 /// Who may read or declare a reviewer's ties: the reviewer, admins (and, to read, officials).
 /// Anyone else gets a 404, as for any object they may not see.
 fn tie_access(caller: &Caller, reviewer_id: i32, write: bool) -> AppResult<()> {
-    let is_self = caller.kind == CallerKind::User
-        && caller.id == reviewer_id
-        && caller.role == Role::Reviewer;
-    match caller.role {
-        Role::Admin => Ok(()),
-        _ if is_self => Ok(()),
-        Role::Official if !write => Ok(()),
-        Role::Official => Err(AppError::Forbidden(
-            "officials have read-only access".into(),
-        )),
-        _ => Err(AppError::NotFound),
-    }
+    let action = if write {
+        Action::DeclareTie
+    } else {
+        Action::ReadTies
+    };
+    caller.may(action, &Resource::Reviewer(reviewer_id))
 }
 
 fn reviewer_user(

@@ -12,65 +12,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-/// Who is calling, as loaded fresh from the database on every request.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Caller {
-    pub kind: CallerKind,
-    pub id: i32,
-    pub name: String,
-    pub role: Role,
-    pub enterprise_id: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallerKind {
-    User,
-    Client,
-}
-
-impl Caller {
-    /// The name written into the audit trail and history.
-    pub fn actor(&self) -> String {
-        match self.kind {
-            CallerKind::User => format!("user:{}:{}", self.id, self.name),
-            CallerKind::Client => format!("client:{}:{}", self.id, self.name),
-        }
-    }
-
-    pub fn subject(&self) -> String {
-        match self.kind {
-            CallerKind::User => format!("u:{}", self.id),
-            CallerKind::Client => format!("c:{}", self.id),
-        }
-    }
-
-    pub fn is(&self, role: Role) -> bool {
-        self.role == role
-    }
-
-    /// Whether this caller may see the enterprise (others get 404).
-    pub fn can_see_enterprise(&self, enterprise_id: i32) -> bool {
-        self.role.reads_all() || self.enterprise_id == Some(enterprise_id)
-    }
-
-    /// Whether this caller may change the enterprise and its facts.
-    pub fn can_edit_enterprise(&self, enterprise_id: i32) -> bool {
-        self.role == Role::Admin
-            || (self.role == Role::Enterprise && self.enterprise_id == Some(enterprise_id))
-    }
-
-    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
-                "role {} may not do this",
-                self.role
-            )))
-        }
-    }
-}
+pub use crate::services::policy::{Caller, CallerKind};
 
 fn parse_role(s: &str) -> AppResult<Role> {
     Role::parse(s)
@@ -143,57 +85,108 @@ pub fn normalize_username(u: &str) -> String {
     u.trim().to_lowercase()
 }
 
-/// Fails with 429 while the account is locked out.
-pub fn check_lockout(conn: &mut DbConnection, username: &str) -> AppResult<()> {
-    if let Some(f) = tokens::failure(conn, username)?
+/// The longest a failing (account, address) pair is slowed for.
+pub const MAX_LOCKOUT_SECS: i64 = 86_400;
+
+/// Failures of a pair are forgotten after this long without a new one.
+pub const FAILURE_MEMORY_HOURS: i64 = 24;
+
+/// Fails with 429 (and the seconds to wait) while this account is locked out *for this
+/// address*. Failures from other addresses never refuse a login from this one.
+pub fn check_lockout(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+    now: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    if let Some(f) = tokens::failure(conn, username, address)?
         && let Some(until) = f.locked_until
+        && until > now
     {
-        let now = now();
-        if until > now {
-            let secs = (until - now).num_seconds().max(1) as u64;
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: secs,
-            });
-        }
+        let secs = (until - now).num_seconds().max(1) as u64;
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: secs,
+        });
     }
     Ok(())
 }
 
-/// Counts a failed login; locks the account after `max` failures within the lockout window.
+/// How long the `failures`-th failure of a pair locks it: nothing below `max`, then `base`,
+/// doubling with every further failure, at most [`MAX_LOCKOUT_SECS`].
+pub fn lockout_secs(failures: i32, max: i32, base: Duration) -> Option<i64> {
+    if failures < max.max(1) {
+        return None;
+    }
+    let base = i64::try_from(base.as_secs())
+        .unwrap_or(MAX_LOCKOUT_SECS)
+        .max(1);
+    let doublings = u32::try_from(failures - max.max(1))
+        .unwrap_or(u32::MAX)
+        .min(20);
+    Some(base.saturating_mul(1 << doublings).min(MAX_LOCKOUT_SECS))
+}
+
+/// Counts a failed login of `username` from `address` and writes it to the audit trail; past
+/// `max` failures the pair is locked for a growing time ([`lockout_secs`]), which is audited
+/// too. Returns the lockout in seconds when this failure started one.
 pub fn record_failure(
     conn: &mut DbConnection,
     username: &str,
+    address: &str,
     max: i32,
-    lockout: Duration,
-) -> AppResult<()> {
+    base: Duration,
+    now: chrono::NaiveDateTime,
+) -> AppResult<Option<i64>> {
     write_tx(conn, |conn| {
-        let now = now();
-        let window = chrono::Duration::from_std(lockout).unwrap_or(chrono::Duration::minutes(5));
-        let existing = tokens::failure(conn, username)?;
+        let existing = tokens::failure(conn, username, address)?;
         let exists = existing.is_some();
         let mut row = existing.unwrap_or(LoginFailure {
             username: username.into(),
+            address: address.into(),
             failures: 0,
             window_start: now,
             locked_until: None,
         });
-        if now - row.window_start > window || row.locked_until.is_some_and(|u| u <= now) {
+        if now - row.window_start > chrono::Duration::hours(FAILURE_MEMORY_HOURS) {
             row.failures = 0;
-            row.window_start = now;
-            row.locked_until = None;
         }
-        row.failures += 1;
-        if row.failures >= max {
-            row.locked_until = Some(now + window);
-        }
+        row.failures = row.failures.saturating_add(1);
+        row.window_start = now;
+        let lock = lockout_secs(row.failures, max, base);
+        row.locked_until = lock.map(|s| now + chrono::Duration::seconds(s));
         tokens::save_failure(conn, &row, exists)?;
-        Ok(())
+        let actor = format!("login:{address}");
+        crate::services::audit::record::<(), _>(
+            conn,
+            &actor,
+            "login.failed",
+            "account",
+            username,
+            None,
+            Some(&serde_json::json!({"address": address, "failures": row.failures})),
+        )?;
+        if let Some(secs) = lock {
+            crate::services::audit::record::<(), _>(
+                conn,
+                &actor,
+                "login.locked",
+                "account",
+                username,
+                None,
+                Some(
+                    &serde_json::json!({"address": address, "failures": row.failures,
+                    "retry_after_secs": secs}),
+                ),
+            )?;
+        }
+        Ok(lock)
     })
 }
 
-pub fn clear_failures(conn: &mut DbConnection, username: &str) -> AppResult<()> {
+/// A correct password from `address` forgets that pair's failures (and only that pair's).
+pub fn clear_failures(conn: &mut DbConnection, username: &str, address: &str) -> AppResult<()> {
     write_tx(conn, |c| {
-        tokens::clear_failures(c, username)
+        tokens::clear_failures(c, username, address)
             .map(|_| ())
             .map_err(AppError::from)
     })

@@ -1,15 +1,17 @@
 //! `ladder evaluate --year Y`: every enterprise × every tier in force, from the database,
 //! in chunks (bounded memory), results stored for reports and optionally written as CSV.
 
+use crate::csv_export::{Cell, Sheet};
 use crate::db::schema::{enterprises, evaluations};
 use crate::db::{DbConnection, write_tx};
-use crate::engine::{self, FactTable, Input, RuleSet};
+use crate::engine::{self, FactSheet, Input, RuleSet};
 use crate::error::{AppError, AppResult};
 use crate::models::now;
 use crate::models::ruleset::{self as rs_rows, NewEvaluation, RuleSetRow};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -93,7 +95,7 @@ pub fn run<W: Write + ?Sized>(
     year: i32,
     as_of: NaiveDate,
     progress: bool,
-    mut sheet: Option<&mut W>,
+    sheet: Option<&mut W>,
 ) -> AppResult<BatchStats> {
     let started = Instant::now();
     let mut stats = BatchStats::default();
@@ -131,10 +133,26 @@ pub fn run<W: Write + ?Sized>(
     } else {
         HashMap::new()
     };
-    if let Some(w) = sheet.as_deref_mut() {
-        // A BOM so spreadsheet programs read the Chinese headers as UTF-8.
-        let _ = w.write_all("\u{feff}统一社会信用代码 uscc,企业名称 name,区县 district,产业集群 cluster,梯度 tier,规则版本 ruleset_version,结果 outcome,路径 route,得分 score,缺失数据 missing\n".as_bytes());
-    }
+    let mut sheet = sheet
+        .map(|w| {
+            Sheet::new(
+                w,
+                &[
+                    "统一社会信用代码 uscc",
+                    "企业名称 name",
+                    "区县 district",
+                    "产业集群 cluster",
+                    "梯度 tier",
+                    "规则版本 ruleset_version",
+                    "结果 outcome",
+                    "路径 route",
+                    "得分 score",
+                    "缺失数据 missing",
+                ],
+            )
+        })
+        .transpose()
+        .map_err(sheet_error)?;
     let pb = if progress {
         ProgressBar::new(total.max(0) as u64)
     } else {
@@ -153,12 +171,13 @@ pub fn run<W: Write + ?Sized>(
     loop {
         // Read: one chunk of enterprises' facts (the years rule sets can reach back to).
         let t = Instant::now();
-        let ids: Vec<i32> = enterprises::table
+        let chunk: Vec<(i32, Option<chrono::NaiveDate>)> = enterprises::table
             .filter(enterprises::id.gt(after))
             .order(enterprises::id)
             .limit(CHUNK)
-            .select(enterprises::id)
+            .select((enterprises::id, enterprises::niche_entered_on))
             .load(conn)?;
+        let ids: Vec<i32> = chunk.iter().map(|(id, _)| *id).collect();
         let Some(&last) = ids.last() else { break };
         let facts = crate::db::schema::fact_years::table
             .filter(crate::db::schema::fact_years::enterprise_id.gt(after))
@@ -171,30 +190,33 @@ pub fn run<W: Write + ?Sized>(
                 crate::db::schema::fact_years::facts,
             ))
             .load::<(i32, i32, String)>(conn)?;
-        let mut tables: HashMap<i32, FactTable> = HashMap::with_capacity(ids.len());
+        // Stored rows go through the one fact sheet parser, like every other input.
+        let mut rows: HashMap<i32, Vec<(i32, &str)>> = HashMap::with_capacity(ids.len());
         for (eid, y, text) in &facts {
-            let table = tables.entry(*eid).or_default();
-            if let Ok(serde_json::Value::Object(map)) =
-                serde_json::from_str::<serde_json::Value>(text)
-            {
-                for (code, v) in map {
-                    let value = match v {
-                        serde_json::Value::Bool(b) => engine::FactValue::Bool(b),
-                        serde_json::Value::String(s) => match s.parse() {
-                            Ok(d) => engine::FactValue::Num(d),
-                            Err(_) => continue,
-                        },
-                        _ => continue,
-                    };
-                    let _ = table.set(*y, &code, value);
-                }
+            rows.entry(*eid).or_default().push((*y, text.as_str()));
+        }
+        let today = crate::clock::today();
+        let mut tables: HashMap<i32, FactSheet> = HashMap::with_capacity(ids.len());
+        for (id, entered) in &chunk {
+            let (mut sheet, problems) =
+                FactSheet::from_stored(rows.remove(id).unwrap_or_default(), today);
+            if !problems.is_empty() {
+                tracing::warn!(
+                    enterprise_id = id,
+                    ?problems,
+                    "stored facts left out of grading"
+                );
             }
+            if let Some(entered) = entered {
+                sheet.derive_niche_years(*entered);
+            }
+            tables.insert(*id, sheet);
         }
         stats.read += t.elapsed();
 
         // Grade.
         let t = Instant::now();
-        let empty = FactTable::new();
+        let empty = FactSheet::new();
         let no_holds: Vec<String> = Vec::new();
         let mut graded: Vec<GradedRow> = Vec::with_capacity(ids.len() * compiled.len());
         for id in &ids {
@@ -273,7 +295,7 @@ pub fn run<W: Write + ?Sized>(
                 .outcomes
                 .entry(format!("{}:{}", compiled[*i].0.tier, outcome_str(*outcome)))
                 .or_default() += 1;
-            if let Some(w) = sheet.as_deref_mut() {
+            if let Some(w) = sheet.as_mut() {
                 let r = SheetRow {
                     enterprise_id: *eid,
                     tier: compiled[*i].0.tier.clone(),
@@ -284,18 +306,21 @@ pub fn run<W: Write + ?Sized>(
                     missing: *missing,
                 };
                 let (u, n, d, c) = names.get(&r.enterprise_id).cloned().unwrap_or_default();
-                let _ = writeln!(
-                    w,
-                    "{u},{},{d},{},{},{},{},{},{},{}",
-                    csv_field(&n),
-                    c.unwrap_or_default(),
-                    r.tier,
-                    r.version,
-                    r.outcome,
-                    r.route.unwrap_or(""),
-                    r.score.unwrap_or_default(),
-                    r.missing
-                );
+                // The score is a decimal the engine wrote: a number cell, not text.
+                let score = r.score.as_deref().and_then(|v| v.parse::<Decimal>().ok());
+                w.row([
+                    Cell::from(u),
+                    Cell::from(n),
+                    Cell::from(d),
+                    Cell::from(c),
+                    Cell::from(r.tier),
+                    Cell::from(r.version),
+                    Cell::from(r.outcome),
+                    Cell::from(r.route),
+                    Cell::from(score),
+                    Cell::from(r.missing),
+                ])
+                .map_err(sheet_error)?;
             }
         }
         stats.write += t.elapsed();
@@ -305,14 +330,13 @@ pub fn run<W: Write + ?Sized>(
         after = last;
     }
     pb.finish_and_clear();
+    if let Some(w) = sheet {
+        w.finish().map_err(sheet_error)?;
+    }
     stats.total = started.elapsed();
     Ok(stats)
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+fn sheet_error(e: std::io::Error) -> AppError {
+    AppError::Internal(anyhow::Error::new(e).context("writing the CSV sheet"))
 }

@@ -7,13 +7,8 @@ use crate::models::application::Application;
 use crate::models::certification::{self as rows, Certification, Filter, NewCertification};
 use crate::models::now;
 use crate::models::reference;
-use crate::services::auth::Caller;
+use crate::services::policy::{Action, Caller, Resource};
 use chrono::{Datelike, Months, NaiveDate};
-
-/// Today (UTC), the day decisions and revocations take effect.
-pub fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 /// The last day of a title valid for `years` from `from`: `from + years − 1 day`.
 pub fn valid_to(from: NaiveDate, years: i32) -> Option<NaiveDate> {
@@ -138,9 +133,10 @@ pub fn get_visible(
     id: i32,
 ) -> AppResult<(Certification, String, String)> {
     let found = rows::find_with_holder(conn, id)?.ok_or(AppError::NotFound)?;
-    if !caller.can_see_enterprise(found.0.enterprise_id) {
-        return Err(AppError::NotFound);
-    }
+    caller.may(
+        Action::ReadEnterprise,
+        &Resource::Enterprise(found.0.enterprise_id),
+    )?;
     Ok(found)
 }
 
@@ -151,19 +147,20 @@ pub fn list(
     after: i32,
     limit: i64,
 ) -> AppResult<Vec<(Certification, String, String)>> {
-    if !caller.role.reads_all() {
-        filter.only_enterprise = Some(caller.enterprise_id.unwrap_or(-1));
+    if let Some(only) = caller.enterprise_scope() {
+        filter.only_enterprise = Some(only);
     }
     Ok(rows::list(conn, &filter, after, limit)?)
 }
 
-/// Revokes a certification today with a reason. Revoking twice is a 409.
+/// Revokes a certification today with a reason (admins). Revoking twice is a 409.
 pub fn revoke(
     conn: &mut DbConnection,
     caller: &Caller,
     id: i32,
     reason: &str,
 ) -> AppResult<Certification> {
+    caller.may(Action::RevokeCertification, &Resource::Any)?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
         return Err(AppError::field(
@@ -180,7 +177,7 @@ pub fn revoke(
                 before.number
             )));
         }
-        let day = today();
+        let day = crate::clock::today();
         if rows::revoke(conn, id, day, reason)? == 0 {
             return Err(AppError::Conflict(format!(
                 "certification {} was revoked concurrently",

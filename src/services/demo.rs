@@ -40,7 +40,14 @@ pub fn seed(conn: &mut DbConnection) -> AppResult<String> {
             continue;
         }
         let hash = crate::auth::password::hash_blocking(password)?;
-        crate::services::users::create_user(conn, actor, name, &hash, role, enterprise_id)?;
+        crate::services::users::create_user(
+            conn,
+            &Caller::system(actor),
+            name,
+            &hash,
+            role,
+            enterprise_id,
+        )?;
         users += 1;
     }
     let history = history(conn)?;
@@ -49,7 +56,7 @@ pub fn seed(conn: &mut DbConnection) -> AppResult<String> {
     ))
 }
 
-use crate::engine::{FactTable, Input};
+use crate::engine::{FactSheet, Input};
 use crate::services::auth::{Caller, CallerKind};
 use crate::services::import::CertificationItem;
 use chrono::NaiveDate;
@@ -79,7 +86,7 @@ fn eligible(
     conn: &mut DbConnection,
     tier: &str,
     as_of: NaiveDate,
-    tables: &[(i32, String, FactTable)],
+    tables: &[(i32, String, FactSheet)],
     holds: &dyn Fn(i32) -> Vec<String>,
 ) -> AppResult<Vec<(i32, String)>> {
     let row = crate::services::evaluations::in_force(conn, tier, as_of)?;
@@ -320,7 +327,12 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
         .enumerate()
         .map(|(i, it)| (i as u64, it))
         .collect();
-    let imported = crate::services::import::certifications(conn, "seed:demo", &numbered, false)?;
+    let imported = crate::services::import::certifications(
+        conn,
+        &Caller::system("seed:demo"),
+        &numbered,
+        false,
+    )?;
 
     // Revocations with their dates: one 小巨人 (data fraud) and two SRDI titles.
     let mut revoked = 0;
@@ -390,8 +402,7 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
         };
         let Some(eid) = u.enterprise_id else { continue };
         let owner = caller(&u, Role::Enterprise);
-        let holds =
-            crate::models::ruleset::holds(conn, eid, crate::services::certifications::today())?;
+        let holds = crate::models::ruleset::holds(conn, eid, crate::clock::today())?;
         let tier = if holds.iter().any(|t| t == "srdi_sme") {
             "little_giant"
         } else {

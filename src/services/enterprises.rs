@@ -2,12 +2,12 @@
 //! visibility, listing, and guarded updates with etags.
 
 use crate::db::{DbConnection, write_tx};
-use crate::domain::Uscc;
+use crate::domain::{EnterpriseName, Uscc};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::models::enterprise::{self as rows, Enterprise, EnterpriseChanges, NewEnterprise};
 use crate::models::now;
 use crate::models::reference;
-use crate::services::auth::Caller;
+use crate::services::policy::{Action, Caller, Resource};
 use chrono::NaiveDate;
 
 /// Input for a new enterprise, before checks.
@@ -40,12 +40,11 @@ pub fn check_new(
             None
         }
     };
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if let Err(e) = EnterpriseName::parse(&input.name) {
         errors.push(FieldError::new(
             format!("{prefix}name"),
-            "length",
-            "name must be 1–200 characters",
+            e.code(),
+            e.message(),
         ));
     }
     if reference::district(conn, &input.district_code)?.is_none() {
@@ -82,7 +81,7 @@ fn check_dates(
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) {
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     if founded.is_some_and(|d| d > today) {
         errors.push(FieldError::new(
             format!("{prefix}founded_on"),
@@ -147,19 +146,19 @@ pub fn create_in_tx(
     Ok(e)
 }
 
+/// `POST /enterprises` (admins): a verified enterprise.
 pub fn create(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     input: &NewEnterpriseInput,
 ) -> AppResult<Enterprise> {
-    write_tx(conn, |conn| create_in_tx(conn, actor, input))
+    caller.may(Action::CreateEnterprise, &Resource::Any)?;
+    write_tx(conn, |conn| create_in_tx(conn, &caller.actor(), input))
 }
 
 /// Loads an enterprise the caller may see; anything else is a 404.
 pub fn get_visible(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<Enterprise> {
-    if !caller.can_see_enterprise(id) {
-        return Err(AppError::NotFound);
-    }
+    caller.may(Action::ReadEnterprise, &Resource::Enterprise(id))?;
     rows::find(conn, id)?.ok_or(AppError::NotFound)
 }
 
@@ -170,9 +169,9 @@ pub fn list(
     after: i32,
     limit: i64,
 ) -> AppResult<Vec<Enterprise>> {
-    if !caller.role.reads_all() {
+    if let Some(only) = caller.enterprise_scope() {
         // An enterprise account lists only its own enterprise.
-        filter.only_id = Some(caller.enterprise_id.unwrap_or(-1));
+        filter.only_id = Some(only);
     }
     Ok(rows::list(conn, &filter, after, limit)?)
 }
@@ -202,12 +201,12 @@ pub fn patch(
 ) -> AppResult<Enterprise> {
     write_tx(conn, |conn| {
         let current = get_visible(conn, caller, id)?;
-        if !caller.can_edit_enterprise(id) {
-            return Err(AppError::Forbidden(
-                "read-only access to this enterprise".into(),
-            ));
-        }
-        if p.verified.is_some() && caller.role != crate::domain::Role::Admin {
+        caller.may(Action::EditEnterprise, &Resource::Enterprise(id))?;
+        if p.verified.is_some()
+            && caller
+                .may(Action::VerifyEnterprise, &Resource::Enterprise(id))
+                .is_err()
+        {
             return Err(AppError::field(
                 "verified",
                 "forbidden_field",
@@ -218,14 +217,8 @@ pub fn patch(
             return Err(AppError::PreconditionFailed);
         }
         let mut errors = Vec::new();
-        if let Some(n) = &p.name
-            && (n.trim().is_empty() || n.chars().count() > 200)
-        {
-            errors.push(FieldError::new(
-                "name",
-                "length",
-                "name must be 1–200 characters",
-            ));
+        if let Some(Err(e)) = p.name.as_deref().map(EnterpriseName::parse) {
+            errors.push(FieldError::new("name", e.code(), e.message()));
         }
         if let Some(d) = &p.district_code
             && reference::district(conn, d)?.is_none()
@@ -251,13 +244,29 @@ pub fn patch(
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
+        let name = p.name.map(|n| n.trim().to_string());
+        // An owner who changes a verified enterprise's identity (name or district, which
+        // moves its credit in the rollup) loses the verification until an admin checks again.
+        let identity_changed = name.as_ref().is_some_and(|n| *n != current.name)
+            || p.district_code
+                .as_ref()
+                .is_some_and(|d| *d != current.district_code);
+        let clears_verified = current.verified
+            && identity_changed
+            && caller
+                .may(Action::VerifyEnterprise, &Resource::Enterprise(id))
+                .is_err();
         let changes = EnterpriseChanges {
-            name: p.name.map(|n| n.trim().to_string()),
+            name,
             district_code: p.district_code,
             cluster_code: p.cluster_code,
             founded_on: p.founded_on,
             niche_entered_on: p.niche_entered_on,
-            verified: p.verified,
+            verified: if clears_verified {
+                Some(false)
+            } else {
+                p.verified
+            },
         };
         if rows::update_guarded(conn, id, current.lock_version, &changes, now())? == 0 {
             return Err(AppError::PreconditionFailed);
@@ -272,6 +281,20 @@ pub fn patch(
             Some(&current),
             Some(&updated),
         )?;
+        if clears_verified {
+            crate::services::audit::record(
+                conn,
+                &caller.actor(),
+                "enterprise.verification_cleared",
+                "enterprise",
+                id,
+                Some(&serde_json::json!({"verified": true, "name": current.name,
+                    "district_code": current.district_code})),
+                Some(&serde_json::json!({"verified": false, "name": updated.name,
+                    "district_code": updated.district_code,
+                    "reason": "the owner changed the enterprise's name or district"})),
+            )?;
+        }
         Ok(updated)
     })
 }

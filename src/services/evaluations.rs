@@ -2,7 +2,7 @@
 //! the registry or from the request, holdings from certifications; results in API.md's shape.
 
 use crate::db::DbConnection;
-use crate::engine::{self, FactTable, Input, RuleSet};
+use crate::engine::{self, FactSheet, Input, RuleSet};
 use crate::error::{AppError, AppResult};
 use crate::models::ruleset::{self as rs_rows, RuleSetRow};
 use crate::services::rulesets::RuleCache;
@@ -39,16 +39,30 @@ pub fn in_force(conn: &mut DbConnection, tier: &str, as_of: NaiveDate) -> AppRes
     })
 }
 
-/// The enterprise's facts on file, as an engine table and as the stored JSON (kept with results).
-pub fn facts_of(conn: &mut DbConnection, enterprise_id: i32) -> AppResult<(FactTable, Value)> {
-    let stored = Value::Object(crate::services::facts::stored_years(conn, enterprise_id)?);
-    let table = FactTable::from_json(&stored).map_err(|ps| {
-        AppError::Internal(anyhow::anyhow!(
-            "stored facts of enterprise {enterprise_id} do not load: {:?}",
-            ps.first()
-        ))
-    })?;
-    Ok((table, stored))
+/// The enterprise's facts on file, as a fact sheet and as the stored JSON (kept with results).
+/// Stored rows go through the same checks as every other input; a stored value that no longer
+/// passes is left out (and logged) rather than failing the grading. `niche_years` not filed
+/// for a year is derived from the enterprise's `niche_entered_on`.
+pub fn facts_of(conn: &mut DbConnection, enterprise_id: i32) -> AppResult<(FactSheet, Value)> {
+    let rows = crate::models::facts::for_enterprise(conn, enterprise_id)?;
+    let mut stored = Map::new();
+    for fy in &rows {
+        let v: Value = serde_json::from_str(&fy.facts).unwrap_or(Value::Object(Map::new()));
+        stored.insert(fy.year.to_string(), v);
+    }
+    let (mut sheet, problems) = FactSheet::from_stored(
+        rows.iter().map(|r| (r.year, r.facts.as_str())),
+        crate::clock::today(),
+    );
+    if !problems.is_empty() {
+        tracing::warn!(enterprise_id, ?problems, "stored facts left out of grading");
+    }
+    if let Some(entered) =
+        crate::models::enterprise::find(conn, enterprise_id)?.and_then(|e| e.niche_entered_on)
+    {
+        sheet.derive_niche_years(entered);
+    }
+    Ok((sheet, Value::Object(stored)))
 }
 
 /// Grades with a compiled rule set and wraps the result in the API shape.
@@ -56,7 +70,7 @@ pub fn grade_with(
     row: &RuleSetRow,
     rs: &RuleSet,
     as_of: NaiveDate,
-    facts: &FactTable,
+    facts: &FactSheet,
     holds: &[String],
     renewal: bool,
 ) -> Graded {
@@ -67,7 +81,7 @@ pub fn grade_with(
         renewal,
         pool: None,
     };
-    let ev = engine::evaluate(rs, &input, true);
+    let ev = engine::evaluate_explained(rs, &input);
     let mut body = match serde_json::to_value(&ev) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -104,7 +118,7 @@ pub fn grade_with(
 pub enum Subject {
     Enterprise(i32),
     Facts {
-        facts: FactTable,
+        facts: FactSheet,
         holds: Vec<String>,
     },
 }

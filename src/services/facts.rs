@@ -1,144 +1,36 @@
 //! Yearly facts: validation against the indicator catalog, storage with a revision history
 //! (who changed what, when), and loading for the grading engine.
 
-use crate::catalog::{self, Kind};
 use crate::db::{DbConnection, write_tx};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::engine::FactSheet;
+use crate::error::{AppError, AppResult};
 use crate::models::facts as rows;
 use crate::models::now;
+use crate::services::policy::{Action, Caller, Resource};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
-/// Oldest fiscal year accepted.
-pub const MIN_YEAR: i32 = 1990;
-
-/// Parses a decimal from a JSON number or string, exactly (no binary floating point).
-pub fn parse_decimal(v: &Value) -> Option<Decimal> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_string(),
-        _ => return None,
-    };
-    if text.is_empty() || text.len() > 40 {
-        return None;
-    }
-    Decimal::from_str(&text)
-        .ok()
-        .or_else(|| Decimal::from_scientific(&text).ok())
-}
+pub use crate::engine::MIN_YEAR;
 
 /// An exact JSON number for a decimal (serde_json's `arbitrary_precision` keeps its digits).
 pub fn decimal_json(d: Decimal) -> Value {
     serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::String(d.to_string()))
 }
 
-/// Validates one year's facts. Returns the canonical object (decimals as strings, bools
-/// as bools, nulls dropped) or every problem, each naming its field.
-pub fn validate(year: i32, facts: &Map<String, Value>) -> AppResult<Map<String, Value>> {
-    let mut errors = Vec::new();
-    let this_year = chrono::Utc::now().year_ce().1 as i32;
-    if year < MIN_YEAR || year > this_year + 1 {
-        errors.push(FieldError::new(
-            "year",
-            "range",
-            format!("year must be between {MIN_YEAR} and {}", this_year + 1),
-        ));
-    }
-    let mut out = Map::new();
-    let mut numbers: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for (code, value) in facts {
-        let field = format!("facts.{code}");
-        let Some(ind) = catalog::indicator(code) else {
-            errors.push(FieldError::new(
-                field,
-                "unknown_indicator",
-                format!("{code:?} is not in the indicator catalog (GET /api/v1/indicators)"),
-            ));
-            continue;
-        };
-        if value.is_null() {
-            continue;
-        }
-        if ind.kind == Kind::Bool {
-            match value {
-                Value::Bool(b) => {
-                    out.insert(code.clone(), Value::Bool(*b));
-                }
-                _ => errors.push(FieldError::new(field, "type", "expected true or false")),
-            }
-            continue;
-        }
-        let Some(d) = parse_decimal(value) else {
-            let msg = match value {
-                Value::Number(_) | Value::String(_) => {
-                    "not a decimal number within range (at most 28 significant digits)"
-                }
-                _ => "expected a number (or a decimal string)",
-            };
-            errors.push(FieldError::new(field, "type", msg));
-            continue;
-        };
-        if ind.kind.integral() && !d.fract().is_zero() {
-            errors.push(FieldError::new(
-                field,
-                "integer",
-                format!("{} must be a whole number", ind.kind.as_str()),
-            ));
-            continue;
-        }
-        if let Some(min) = ind.min_decimal()
-            && d < min
-        {
-            let code_name = if min.is_zero() { "negative" } else { "range" };
-            errors.push(FieldError::new(
-                field,
-                code_name,
-                format!("must be at least {min} ({})", ind.unit),
-            ));
-            continue;
-        }
-        if let Some(max) = ind.max_decimal()
-            && d > max
-        {
-            errors.push(FieldError::new(
-                field,
-                "range",
-                format!("must be at most {max} ({})", ind.unit),
-            ));
-            continue;
-        }
-        let d = d.normalize();
-        numbers.insert(ind.code, d);
-        out.insert(code.clone(), Value::String(d.to_string()));
-    }
-    // Cross-field consistency: a part never exceeds its whole.
-    for (part, whole) in [
-        ("rd_staff", "employees"),
-        ("st_staff", "employees"),
-        ("main_business_revenue", "operating_revenue"),
-        ("ip_class1_self", "ip_class1"),
-        ("ip_class1_high_value", "ip_class1"),
-    ] {
-        if let (Some(p), Some(w)) = (numbers.get(part), numbers.get(whole))
-            && p > w
-        {
-            errors.push(FieldError::new(
-                format!("facts.{part}"),
-                "consistency",
-                format!("{part} ({p}) cannot exceed {whole} ({w})"),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(AppError::Validation(errors))
-    }
+/// Validates one year's facts through the one fact sheet parser ([`FactSheet::parse_year`]).
+/// Returns the canonical object (decimals as strings, bools as bools, nulls dropped) or every
+/// problem, each naming its field (`year`, `facts.<code>`).
+pub fn validate(
+    year: i32,
+    facts: &Map<String, Value>,
+    today: NaiveDate,
+) -> AppResult<Map<String, Value>> {
+    FactSheet::parse_year(year, facts, today)
+        .map(|sheet| sheet.year_json(year))
+        .map_err(AppError::Validation)
 }
-
-use chrono::Datelike;
 
 /// Stored JSON → wire JSON: decimals become exact JSON numbers.
 pub fn to_wire(stored: &str) -> Value {
@@ -173,50 +65,129 @@ fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Value {
     Value::Object(changes)
 }
 
-/// Replaces one year's facts (PUT semantics); keeps the revision; records the audit entry.
-/// Returns the revision number and whether the year was new.
+/// Replaces one year's facts (PUT semantics) with a checked sheet's values for `year`; keeps
+/// the revision; records the audit entry. Returns the revision, whether the year was new, and
+/// the stored (canonical) facts.
 pub fn put_year(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     enterprise_id: i32,
     year: i32,
-    facts: Map<String, Value>,
-) -> AppResult<(i32, bool)> {
+    sheet: &FactSheet,
+) -> AppResult<(i32, bool, Map<String, Value>)> {
+    authorize_edit(conn, caller, enterprise_id)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
+    let facts = sheet.year_json(year);
     write_tx(conn, |conn| {
         let existing = rows::get(conn, enterprise_id, year)?;
-        let before: Map<String, Value> = existing
-            .as_ref()
-            .and_then(|e| serde_json::from_str(&e.facts).ok())
-            .unwrap_or_default();
-        let changes = diff(&before, &facts);
-        let facts_text = Value::Object(facts.clone()).to_string();
-        let revision = rows::put(
-            conn,
-            enterprise_id,
-            year,
-            &facts_text,
-            &changes.to_string(),
-            existing.as_ref().map(|e| e.revision),
-            actor,
-            now(),
-        )
-        .map_err(|e| match e {
-            diesel::result::Error::NotFound => {
-                AppError::Conflict("facts changed concurrently; retry".into())
-            }
-            other => other.into(),
-        })?;
-        crate::services::audit::record(
+        write_year(
             conn,
             actor,
             "facts.put",
-            "facts",
-            format!("{enterprise_id}/{year}"),
-            existing.as_ref().map(|_| &before),
-            Some(&facts),
-        )?;
-        Ok((revision, existing.is_none()))
+            enterprise_id,
+            year,
+            existing,
+            facts,
+        )
     })
+}
+
+/// The policy for writing an enterprise's facts: 404 for an enterprise the caller may not see
+/// (or that does not exist), 403 for read-only access.
+pub fn authorize_edit(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    enterprise_id: i32,
+) -> AppResult<()> {
+    let target = Resource::Enterprise(enterprise_id);
+    caller.may(Action::ReadEnterprise, &target)?;
+    crate::models::enterprise::find(conn, enterprise_id)?.ok_or(AppError::NotFound)?;
+    caller.may(Action::EditEnterprise, &target)
+}
+
+/// Merges `{code: value | null}` into one year's facts (PATCH semantics: `null` removes a
+/// code, others replace), checks the merged year as `PUT` would, and stores it.
+pub fn patch_year(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    enterprise_id: i32,
+    year: i32,
+    patch: &Map<String, Value>,
+    today: NaiveDate,
+) -> AppResult<(i32, bool, Map<String, Value>)> {
+    authorize_edit(conn, caller, enterprise_id)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
+    write_tx(conn, |conn| {
+        let existing = rows::get(conn, enterprise_id, year)?;
+        let mut merged: Map<String, Value> = existing
+            .as_ref()
+            .and_then(|e| serde_json::from_str(&e.facts).ok())
+            .unwrap_or_default();
+        for (code, v) in patch {
+            if v.is_null() {
+                merged.remove(code);
+            } else {
+                merged.insert(code.clone(), v.clone());
+            }
+        }
+        let sheet = FactSheet::parse_year(year, &merged, today).map_err(AppError::Validation)?;
+        let facts = sheet.year_json(year);
+        write_year(
+            conn,
+            actor,
+            "facts.patch",
+            enterprise_id,
+            year,
+            existing,
+            facts,
+        )
+    })
+}
+
+/// Stores a year's canonical facts with its revision and audit entry (inside a transaction).
+fn write_year(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    enterprise_id: i32,
+    year: i32,
+    existing: Option<rows::FactYear>,
+    facts: Map<String, Value>,
+) -> AppResult<(i32, bool, Map<String, Value>)> {
+    let before: Map<String, Value> = existing
+        .as_ref()
+        .and_then(|e| serde_json::from_str(&e.facts).ok())
+        .unwrap_or_default();
+    let changes = diff(&before, &facts);
+    let facts_text = Value::Object(facts.clone()).to_string();
+    let revision = rows::put(
+        conn,
+        enterprise_id,
+        year,
+        &facts_text,
+        &changes.to_string(),
+        existing.as_ref().map(|e| e.revision),
+        actor,
+        now(),
+    )
+    .map_err(|e| match e {
+        diesel::result::Error::NotFound => {
+            AppError::Conflict("facts changed concurrently; retry".into())
+        }
+        other => other.into(),
+    })?;
+    crate::services::audit::record(
+        conn,
+        actor,
+        action,
+        "facts",
+        format!("{enterprise_id}/{year}"),
+        existing.as_ref().map(|_| &before),
+        Some(&facts),
+    )?;
+    Ok((revision, existing.is_none(), facts))
 }
 
 /// Every year on file, as `{"2024": {...}, "2025": {...}}` in the stored (string) form.
@@ -238,6 +209,10 @@ mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 4, 1).unwrap_or_default()
+    }
+
     fn fields(r: AppResult<Map<String, Value>>) -> Vec<(String, String)> {
         match r {
             Err(AppError::Validation(e)) => e.into_iter().map(|e| (e.field, e.code)).collect(),
@@ -252,6 +227,7 @@ mod tests {
             &obj(
                 json!({"operating_revenue": 4006.30, "rd_expense": "120.189", "high_tech_enterprise": true}),
             ),
+            day(),
         );
         let ok = ok.unwrap_or_default();
         assert_eq!(ok["operating_revenue"], json!("4006.3"));
@@ -267,6 +243,7 @@ mod tests {
                 "bogus": 1, "employees": 10, "rd_staff": 11, "rd_expense": -1,
                 "digital_level": 9, "high_tech_enterprise": "yes", "ip_class1": 1.5,
             })),
+            day(),
         ));
         for expected in [
             ("facts.bogus", "unknown_indicator"),
@@ -282,14 +259,18 @@ mod tests {
             );
         }
         assert_eq!(
-            fields(validate(1800, &Map::new())),
+            fields(validate(1800, &Map::new(), day())),
             vec![("year".into(), "range".into())]
         );
     }
 
     #[test]
     fn huge_numbers_are_refused_not_rounded() {
-        let errs = fields(validate(2025, &obj(json!({"operating_revenue": "1e400"}))));
+        let errs = fields(validate(
+            2025,
+            &obj(json!({"operating_revenue": "1e400"})),
+            day(),
+        ));
         assert_eq!(
             errs,
             vec![("facts.operating_revenue".into(), "type".into())]

@@ -4,6 +4,14 @@
 //! refused. Where a service can, the key is reserved and the response stored in the very
 //! transaction that makes the change ([`run`]), so a crash can never leave one without the
 //! other and two concurrent retries cannot both act.
+//!
+//! Keys are scoped to the caller *as it is now*: its token subject, role and enterprise
+//! ([`scope`]), so a caller who was demoted or moved since finds no key and runs the request
+//! afresh, through the same authorization as any request (403); a disabled caller is refused
+//! (401) before any key is looked at. Keys expire after [`TTL_HOURS`]. No kept response holds
+//! a secret: secret-bearing members (`client_secret`, tokens, passwords) are removed before a
+//! response is stored ([`redact`]), so a replay of `POST /clients` answers the client without
+//! its `client_secret`.
 
 use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult};
@@ -12,10 +20,60 @@ use crate::models::now;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// A request that carries an `Idempotency-Key`, scoped to its caller.
+/// How long a key is kept: a retry after that runs as a new request.
+pub const TTL_HOURS: i64 = 24;
+
+/// Members never kept in a stored response.
+pub const SECRET_MEMBERS: [&str; 5] = [
+    "client_secret",
+    "access_token",
+    "refresh_token",
+    "password",
+    "secret",
+];
+
+/// The scope of a caller's keys: subject, role and enterprise as loaded now.
+pub fn scope(caller: &crate::services::policy::Caller) -> String {
+    format!(
+        "{}|{}|{}",
+        caller.subject(),
+        caller.role,
+        caller
+            .enterprise_id
+            .map_or_else(|| "-".to_string(), |e| e.to_string())
+    )
+}
+
+/// A response body with every secret-bearing member removed (at any depth).
+pub fn redact(body: &str) -> String {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| !SECRET_MEMBERS.contains(&k.as_str()));
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            strip(&mut v);
+            v.to_string()
+        }
+        // Not JSON: nothing we can vouch for, so nothing is kept.
+        Err(_) => String::new(),
+    }
+}
+
+fn expired(created_at: chrono::NaiveDateTime) -> bool {
+    now() - created_at > chrono::Duration::hours(TTL_HOURS)
+}
+
+/// A request that carries an `Idempotency-Key`, scoped to its caller ([`scope`]).
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    /// The token subject (`u:7`, `c:2`): keys of different callers never meet.
+    /// The caller's [`scope`] (`u:7|admin|-`): keys of different callers never meet.
     pub actor: String,
     pub key: String,
     pub method: String,
@@ -66,9 +124,14 @@ pub enum Seen {
 }
 
 /// Checks a key: new, a replay of the same request, or (an error) reuse on another request.
+/// An expired key is forgotten and counts as new.
 pub fn check(conn: &mut DbConnection, ctx: &Ctx) -> AppResult<Seen> {
     match rows::find(conn, &ctx.actor, &ctx.key)? {
         None => Ok(Seen::New),
+        Some(row) if expired(row.created_at) => {
+            write_tx(conn, |c| rows::delete(c, &ctx.actor, &ctx.key))?;
+            Ok(Seen::New)
+        }
         Some(row) if row.request_hash != ctx.hash => Err(reused(&row.method, &row.path)),
         Some(row) => Ok(Seen::Replay(Stored {
             status: u16::try_from(row.status).unwrap_or(200),
@@ -102,6 +165,7 @@ pub fn validate_key(key: &str) -> AppResult<()> {
 /// Keeps a response for a key after the fact (for handlers that do not use [`run`]). A key
 /// already stored by a concurrent twin is left as it is.
 pub fn store(conn: &mut DbConnection, ctx: &Ctx, status: u16, body: &str) -> AppResult<()> {
+    let body = &redact(body);
     let new = NewKey {
         actor: &ctx.actor,
         key: &ctx.key,
@@ -112,7 +176,11 @@ pub fn store(conn: &mut DbConnection, ctx: &Ctx, status: u16, body: &str) -> App
         body,
         created_at: now(),
     };
-    match write_tx(conn, |c| rows::insert(c, &new)) {
+    let cutoff = now() - chrono::Duration::hours(TTL_HOURS);
+    match write_tx(conn, |c| {
+        rows::delete_before(c, cutoff)?;
+        rows::insert(c, &new)
+    }) {
         Ok(_) => Ok(()),
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -177,6 +245,7 @@ pub fn run<T: Serialize>(
         let value = f(c).map_err(TxError::App)?;
         let body = serde_json::to_string(&value)
             .map_err(|e| TxError::App(AppError::Internal(e.into())))?;
+        let body = redact(&body);
         rows::complete(c, &ctx.actor, &ctx.key, i32::from(status), &body)?;
         Ok(value)
     });

@@ -201,7 +201,7 @@ pub fn enterprises(
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     for (line, rec) in records(&mut rdr) {
         let rec = match rec {
             Ok(r) => r,
@@ -237,12 +237,12 @@ pub fn enterprises(
                 });
             }
         }
-        let name = cell(&rec, &idx, "name").to_string();
-        if name.is_empty() || name.chars().count() > 200 {
+        let name = cell(&rec, &idx, "name").trim().to_string();
+        if let Err(e) = crate::domain::EnterpriseName::parse(&name) {
             errors.push(RowError {
                 line,
                 field: "name".into(),
-                message: "name must be 1–200 characters".into(),
+                message: e.message().into(),
             });
         }
         let district = cell(&rec, &idx, "district_code").to_string();
@@ -363,6 +363,7 @@ pub fn facts(
     progress: bool,
 ) -> Result<usize, ImportError> {
     let ids: HashMap<String, i32> = ent_rows::ids_by_uscc(conn)?.into_iter().collect();
+    let today = crate::clock::today();
     let (mut rdr, headers, idx) = open(text, &["uscc", "year"])?;
     let mut errors = Vec::new();
     for h in headers.iter() {
@@ -428,7 +429,7 @@ pub fn facts(
             };
             raw.insert(h.to_string(), value);
         }
-        match crate::services::facts::validate(year, &raw) {
+        match crate::services::facts::validate(year, &raw, today) {
             Ok(canonical) => parsed.push((eid, year, canonical)),
             Err(AppError::Validation(fs)) => {
                 for f in fs {
@@ -578,15 +579,21 @@ pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationIte
 /// missing), each title recorded in the audit trail as imported.
 pub fn certifications(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &crate::services::policy::Caller,
     items: &[(u64, CertificationItem)],
     progress: bool,
 ) -> Result<usize, ImportError> {
+    caller.may(
+        crate::services::policy::Action::ImportCertifications,
+        &crate::services::policy::Resource::Any,
+    )?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     use crate::models::certification::{self as certs, NewCertification};
     let districts: HashSet<String> = codes(reference::all_districts(conn)?, |x| x.code);
     let clusters: HashSet<String> = codes(reference::all_clusters(conn)?, |x| x.code);
     let tiers: HashSet<String> = codes(reference::all_tiers(conn)?, |x| x.code);
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     let mut errors = Vec::new();
     let mut numbers = HashSet::new();
     let mut current_in_file: HashSet<(String, String)> = HashSet::new();
@@ -634,6 +641,8 @@ pub fn certifications(
                     "name",
                     format!("{uscc} is not registered: name is needed to create it"),
                 );
+            } else if let Err(e) = crate::domain::EnterpriseName::parse(&name) {
+                err("name", e.message().into());
             }
             if !districts.contains(&district) {
                 err(

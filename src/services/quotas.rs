@@ -5,6 +5,7 @@ use crate::db::{DbConnection, write_tx};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::models::now;
 use crate::models::quota::{self as rows, NewQuota, Quota};
+use crate::services::policy::{Action, Caller, Resource};
 use crate::services::reference::CITY_SCOPE;
 
 /// (tiers, measure, target, 中文, English) — the city's 2025 plan.
@@ -171,7 +172,11 @@ fn check(conn: &mut DbConnection, q: &QuotaInput) -> AppResult<()> {
     }
 }
 
-pub fn create(conn: &mut DbConnection, actor: &str, q: QuotaInput) -> AppResult<Quota> {
+/// A new quota (admins).
+pub fn create(conn: &mut DbConnection, caller: &Caller, q: QuotaInput) -> AppResult<Quota> {
+    caller.may(Action::WriteQuotas, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         check(conn, &q)?;
         let key = tiers_key(&q.tiers);
@@ -214,15 +219,19 @@ pub fn etag(q: &Quota) -> String {
     format!("\"q{}-v{}\"", q.id, q.lock_version)
 }
 
+/// Changes a quota's target or labels (admins; 412 on a stale etag).
 pub fn update(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     id: i32,
     if_match: &str,
     target: Option<i64>,
     label_zh: Option<String>,
     label_en: Option<String>,
 ) -> AppResult<Quota> {
+    caller.may(Action::WriteQuotas, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if if_match.trim() != etag(&current) && if_match.trim() != "*" {
@@ -264,7 +273,11 @@ pub fn update(
     })
 }
 
-pub fn delete(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<()> {
+/// Deletes a quota (admins).
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<()> {
+    caller.may(Action::WriteQuotas, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         rows::delete(conn, id)?;
@@ -279,4 +292,16 @@ pub fn delete(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<()> {
         )?;
         Ok(())
     })
+}
+
+/// The quotas of a year, or of every year (officials, admins).
+pub fn list(conn: &mut DbConnection, caller: &Caller, year: Option<i32>) -> AppResult<Vec<Quota>> {
+    caller.may(Action::ReadQuotas, &Resource::Any)?;
+    Ok(rows::for_year(conn, year)?)
+}
+
+/// One quota (officials, admins).
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<Quota> {
+    caller.may(Action::ReadQuotas, &Resource::Any)?;
+    rows::find(conn, id)?.ok_or(AppError::NotFound)
 }

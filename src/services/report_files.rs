@@ -2,6 +2,7 @@
 //! (a sheet per breakdown) and a terminal table. All from the same `Rollup` value, so the
 //! numbers agree to the unit with the JSON.
 
+use crate::csv_export::{Cell, Sheet};
 use crate::services::rollup::{QuotaRollup, Rollup};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -21,69 +22,91 @@ fn pace_zh(q: &QuotaRollup) -> &'static str {
     }
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// One row per quota × (total, district, cluster, month), with a BOM for spreadsheet programs.
-pub fn to_csv(r: &Rollup) -> String {
-    let mut out = String::from(
-        "\u{feff}年度 year,报告日期 as_of,指标编号 quota_id,指标 quota,口径 measure,范围 scope,维度 dimension,代码 code,名称 name,目标 target,完成 achieved,缺口 gap,完成率% percent,应完成 expected_by_now,进度 pace,已提交 submitted,审核中 under_review,预计符合 predicted_eligible\n",
-    );
+/// One row per quota × (total, district, cluster, month), through the one CSV writer.
+pub fn to_csv(r: &Rollup) -> std::io::Result<String> {
+    let mut sheet = Sheet::in_memory(&[
+        "年度 year",
+        "报告日期 as_of",
+        "指标编号 quota_id",
+        "指标 quota",
+        "口径 measure",
+        "范围 scope",
+        "维度 dimension",
+        "代码 code",
+        "名称 name",
+        "目标 target",
+        "完成 achieved",
+        "缺口 gap",
+        "完成率% percent",
+        "应完成 expected_by_now",
+        "进度 pace",
+        "已提交 submitted",
+        "审核中 under_review",
+        "预计符合 predicted_eligible",
+    ])?;
     for q in &r.quotas {
         let label = format!("{} {}", q.label_zh, q.label_en);
-        let head = format!(
-            "{},{},{},{},{},{}",
-            r.year,
-            r.as_of,
-            q.id,
-            csv_cell(&label),
-            measure_zh(&q.measure),
-            q.scope
-        );
-        out.push_str(&format!(
-            "{head},合计 total,{},{},{},{},{},{},{},{},{},{},{}\n",
-            q.scope,
-            "全市/全区 all",
-            q.target,
-            q.achieved,
-            q.gap,
-            q.percent,
-            q.expected_by_now,
-            pace_zh(q),
-            q.pipeline.submitted,
-            q.pipeline.under_review,
-            q.pipeline.predicted_eligible
-        ));
-        for d in &q.by_district {
-            out.push_str(&format!(
-                "{head},区县 district,{},{},,{},,,,,,,\n",
-                d.code,
-                csv_cell(&format!("{} {}", d.name, d.name_en)),
-                d.achieved
-            ));
-        }
-        for c in &q.by_cluster {
-            out.push_str(&format!(
-                "{head},产业集群 cluster,{},{},,{},,,,,,,\n",
-                c.code,
-                csv_cell(&format!("{} {}", c.name, c.name_en)),
-                c.achieved
-            ));
+        let head = || {
+            [
+                Cell::from(r.year),
+                Cell::from(r.as_of),
+                Cell::from(q.id),
+                Cell::from(label.as_str()),
+                Cell::from(measure_zh(&q.measure)),
+                Cell::from(q.scope.as_str()),
+            ]
+        };
+        sheet.row(head().into_iter().chain([
+            Cell::from("合计 total"),
+            Cell::from(q.scope.as_str()),
+            Cell::from("全市/全区 all"),
+            Cell::from(q.target),
+            Cell::from(q.achieved),
+            Cell::from(q.gap),
+            Cell::from(q.percent),
+            Cell::from(q.expected_by_now),
+            Cell::from(pace_zh(q)),
+            Cell::from(q.pipeline.submitted),
+            Cell::from(q.pipeline.under_review),
+            Cell::from(q.pipeline.predicted_eligible),
+        ]))?;
+        let blanks = || std::iter::repeat_n(Cell::Empty, 7);
+        for (dimension, list) in [
+            ("区县 district", &q.by_district),
+            ("产业集群 cluster", &q.by_cluster),
+        ] {
+            for b in list {
+                sheet.row(
+                    head()
+                        .into_iter()
+                        .chain([
+                            Cell::from(dimension),
+                            Cell::from(b.code.as_str()),
+                            Cell::from(format!("{} {}", b.name, b.name_en)),
+                            Cell::Empty,
+                            Cell::from(b.achieved),
+                        ])
+                        .chain(blanks()),
+                )?;
+            }
         }
         for m in &r.monthly {
             let n = m.cumulative.get(&q.id.to_string()).copied().unwrap_or(0);
-            out.push_str(&format!(
-                "{head},月度累计 month,{},{},,{},,,,,,,\n",
-                m.month, m.through, n
-            ));
+            sheet.row(
+                head()
+                    .into_iter()
+                    .chain([
+                        Cell::from("月度累计 month"),
+                        Cell::from(m.month.as_str()),
+                        Cell::from(m.through),
+                        Cell::Empty,
+                        Cell::from(n),
+                    ])
+                    .chain(blanks()),
+            )?;
         }
     }
-    out
+    sheet.into_string()
 }
 
 /// Sheets: 总览 Summary, 区县 Districts, 产业集群 Clusters, 月度 Monthly.

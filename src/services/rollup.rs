@@ -96,6 +96,20 @@ pub fn elapsed_share(year: i32, as_of: NaiveDate) -> Decimal {
 }
 
 /// Builds the rollup for a year and report date, optionally for one quota scope only.
+/// The rollup for a caller who may read reports (officials, admins; the CLI's operator).
+pub fn report(
+    conn: &mut DbConnection,
+    caller: &crate::services::policy::Caller,
+    year: i32,
+    as_of: NaiveDate,
+) -> AppResult<Rollup> {
+    caller.may(
+        crate::services::policy::Action::ReadReports,
+        &crate::services::policy::Resource::Any,
+    )?;
+    rollup(conn, year, as_of)
+}
+
 pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult<Rollup> {
     let quotas = crate::models::quota::for_year(conn, Some(year))?;
     let districts = crate::models::reference::all_districts(conn)?;

@@ -6,6 +6,7 @@ use crate::engine::{self, RuleSet};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::models::now;
 use crate::models::ruleset::{self as rows, NewRuleSet, RuleSetRow};
+use crate::services::policy::{Action, Caller, Resource};
 use chrono::NaiveDate;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -236,7 +237,15 @@ fn header(conn: &mut DbConnection, doc: &Value) -> AppResult<Header> {
     }
 }
 
-pub fn create_draft(conn: &mut DbConnection, actor: &str, doc: &Value) -> AppResult<RuleSetRow> {
+/// A new draft (admins).
+pub fn create_draft(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    doc: &Value,
+) -> AppResult<RuleSetRow> {
+    caller.may(Action::WriteRulesets, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let h = header(conn, doc)?;
         if rows::by_tier_version(conn, &h.tier, h.version)?.is_some() {
@@ -278,13 +287,19 @@ pub fn etag(r: &RuleSetRow) -> String {
     format!("\"r{}-v{}\"", r.id, r.lock_version)
 }
 
+/// Replaces a draft's document (admins; 412 on a stale etag).
 pub fn update_draft(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     id: i32,
-    if_match: &str,
+    if_match: AppResult<String>,
     doc: &Value,
 ) -> AppResult<RuleSetRow> {
+    caller.may(Action::WriteRulesets, &Resource::Any)?;
+    // A missing If-Match (428) is only worth telling someone who may write.
+    let if_match = if_match?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if current.status != "draft" {
@@ -341,7 +356,10 @@ pub fn update_draft(
 }
 
 /// Validates the whole document and the tier's effective ranges, then publishes.
-pub fn publish(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleSetRow> {
+pub fn publish(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<RuleSetRow> {
+    caller.may(Action::WriteRulesets, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if current.status != "draft" {
@@ -392,7 +410,11 @@ pub fn publish(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleS
     })
 }
 
-pub fn retire(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleSetRow> {
+/// Retires a published rule set (admins).
+pub fn retire(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<RuleSetRow> {
+    caller.may(Action::WriteRulesets, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         if current.status != "published" {
@@ -417,4 +439,10 @@ pub fn retire(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleSe
         )?;
         rows::find(conn, id)?.ok_or(AppError::NotFound)
     })
+}
+
+/// The rule set a case run (`POST /rulesets/{id}/test`, admins) works on.
+pub fn for_case_run(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<RuleSetRow> {
+    caller.may(Action::TestRuleset, &Resource::Any)?;
+    rows::find(conn, id)?.ok_or(AppError::NotFound)
 }

@@ -7,6 +7,7 @@ use crate::models::enterprise::Enterprise;
 use crate::models::now;
 use crate::models::user::{self as rows, ApiClient, NewApiClient, NewUser, User, UserChanges};
 use crate::services::enterprises::{self, NewEnterpriseInput};
+use crate::services::policy::{Action, Caller, Resource};
 
 pub const MIN_PASSWORD: usize = 12;
 pub const MAX_PASSWORD: usize = 256;
@@ -40,14 +41,16 @@ pub fn check_password(p: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Checks a new account's fields before the (slow) hash is computed.
+/// Checks a new account's fields before the (slow) hash is computed (admins).
 pub fn check_new_user(
     conn: &mut DbConnection,
+    caller: &Caller,
     username: &str,
     password: &str,
     role: Role,
     enterprise_id: Option<i32>,
 ) -> AppResult<String> {
+    caller.may(Action::ManageUsers, &Resource::Any)?;
     let mut errors = Vec::new();
     let name = check_username(username).map_err(|e| errors.push(e)).ok();
     if let Err(e) = check_password(password) {
@@ -143,47 +146,150 @@ pub fn insert_user_in_tx(
     Ok(u)
 }
 
+/// Creates an account (admins; the CLI's operator).
 pub fn create_user(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     username: &str,
     hash: &str,
     role: Role,
     enterprise_id: Option<i32>,
 ) -> AppResult<User> {
+    caller.may(Action::ManageUsers, &Resource::Any)?;
+    let actor = caller.actor();
     write_tx(conn, |conn| {
-        insert_user_in_tx(conn, actor, username, hash, role, enterprise_id)
+        insert_user_in_tx(conn, &actor, username, hash, role, enterprise_id)
     })
 }
 
-/// Self-registration: the user and its (unverified) enterprise, together or not at all.
+/// A page of accounts, optionally of one role (admins).
+pub fn list_users(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    after: i32,
+    limit: i64,
+    role: Option<Role>,
+) -> AppResult<Vec<User>> {
+    caller.may(Action::ManageUsers, &Resource::Any)?;
+    Ok(rows::list(conn, after, limit, role.map(|r| r.as_str()))?)
+}
+
+/// One account (admins).
+pub fn get_user(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<User> {
+    caller.may(Action::ManageUsers, &Resource::Any)?;
+    rows::find(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// Checks a change to an account before a new password is hashed (admins).
+pub fn check_user_update(caller: &Caller, password: Option<&str>) -> AppResult<()> {
+    caller.may(Action::ManageUsers, &Resource::Any)?;
+    if let Some(p) = password {
+        check_password(p).map_err(|e| AppError::Validation(vec![e]))?;
+    }
+    Ok(())
+}
+
+/// The one answer to a sign-up whose username or credit code is taken: the same body for
+/// both, so registration does not tell who has an account.
+pub const TAKEN: &str = "this username or credit code cannot be registered: choose another username, or, if your company already has an account, ask its holder or an administrator";
+
+/// What a sign-up made.
+#[derive(Debug)]
+pub enum Registered {
+    /// A new account with its new (unverified) enterprise.
+    Account(User, Enterprise),
+    /// The credit code is in the registry with no owning account: a new account without an
+    /// enterprise and a pending claim on it, for an admin to decide.
+    Claim(User, crate::models::claim::Claim),
+}
+
+/// Self-registration, together or not at all: the user and its (unverified) enterprise, or,
+/// for a credit code already registered with no owning account, the user and a pending
+/// claim. A taken username, or a credit code that has an owner, is one generic 409 ([`TAKEN`]).
 pub fn register(
     conn: &mut DbConnection,
     username: &str,
     hash: &str,
     input: &NewEnterpriseInput,
-) -> AppResult<(User, Enterprise)> {
+) -> AppResult<Registered> {
+    let taken = || AppError::Conflict(TAKEN.into());
+    let uscc = enterprises::check_new(conn, input, "")?;
     write_tx(conn, |conn| {
         let actor = format!("register:{username}");
         if rows::by_username(conn, username)?.is_some() {
-            return Err(AppError::Conflict("username already exists".into()));
+            return Err(taken());
+        }
+        if let Some(existing) = crate::models::enterprise::by_uscc(conn, uscc.as_str())? {
+            if !rows::owners_of(conn, existing.id)?.is_empty() {
+                return Err(taken());
+            }
+            let u = insert_user_in_tx(conn, &actor, username, hash, Role::Enterprise, None)?;
+            let claim = crate::services::claims::open_in_tx(
+                conn,
+                &actor,
+                existing.id,
+                u.id,
+                input.name.trim(),
+                &input.district_code,
+            )?;
+            return Ok(Registered::Claim(u, claim));
         }
         let e = enterprises::create_in_tx(conn, &actor, input)?;
         let u = insert_user_in_tx(conn, &actor, username, hash, Role::Enterprise, Some(e.id))?;
-        Ok((u, e))
+        Ok(Registered::Account(u, e))
     })
+    // A concurrent twin may take the username or the code between the checks and the insert:
+    // the same generic answer.
+    .map_err(|e| match e {
+        AppError::Conflict(_) => taken(),
+        other => other,
+    })
+}
+
+/// Makes an account the owner of an enterprise (an approved claim), inside the caller's
+/// transaction, audited as a change of the user.
+pub fn link_enterprise_in_tx(
+    conn: &mut DbConnection,
+    actor: &str,
+    user_id: i32,
+    enterprise_id: i32,
+) -> AppResult<User> {
+    let before = rows::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+    rows::update(
+        conn,
+        user_id,
+        &UserChanges {
+            enterprise_id: Some(Some(enterprise_id)),
+            updated_at: Some(now()),
+            ..UserChanges::default()
+        },
+    )?;
+    let after = rows::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+    crate::services::audit::record(
+        conn,
+        actor,
+        "user.update",
+        "user",
+        user_id,
+        Some(&UserView::from(&before)),
+        Some(&UserView::from(&after)),
+    )?;
+    Ok(after)
 }
 
 /// Admin changes to a user. Disabling also revokes every refresh token.
 pub fn update_user(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     id: i32,
     role: Option<Role>,
     disabled: Option<bool>,
     password_hash: Option<String>,
     enterprise_id: Option<Option<i32>>,
 ) -> AppResult<User> {
+    caller.may(Action::ManageUsers, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let before = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
         let new_role = role.unwrap_or(Role::parse(&before.role).unwrap_or(Role::Enterprise));
@@ -270,14 +376,45 @@ impl From<&ApiClient> for ClientView {
     }
 }
 
+/// Checks a new API client before its secret is hashed (admins): an enterprise client needs
+/// an existing enterprise, and only enterprise clients have one.
+pub fn check_new_client(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    role: Role,
+    enterprise_id: Option<i32>,
+) -> AppResult<()> {
+    caller.may(Action::ManageClients, &Resource::Any)?;
+    match (role, enterprise_id) {
+        (Role::Enterprise, None) => Err(AppError::field(
+            "enterprise_id",
+            "required",
+            "an enterprise client needs enterprise_id",
+        )),
+        (r, Some(_)) if r != Role::Enterprise => Err(AppError::field(
+            "enterprise_id",
+            "not_allowed",
+            "only enterprise clients belong to an enterprise",
+        )),
+        (_, Some(eid)) if crate::models::enterprise::find(conn, eid)?.is_none() => Err(
+            AppError::field("enterprise_id", "not_found", "no such enterprise"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Creates an API client (admins) with the hash of its secret.
 pub fn create_client(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     name: &str,
     role: Role,
     enterprise_id: Option<i32>,
     secret_hash: &str,
 ) -> AppResult<ApiClient> {
+    check_new_client(conn, caller, role, enterprise_id)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let client_id = format!("cl_{}", uuid::Uuid::new_v4().simple());
         let id = rows::insert_client(
@@ -306,12 +443,27 @@ pub fn create_client(
     })
 }
 
+/// A page of API clients (admins).
+pub fn list_clients(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    after: i32,
+    limit: i64,
+) -> AppResult<Vec<ApiClient>> {
+    caller.may(Action::ManageClients, &Resource::Any)?;
+    Ok(rows::list_clients(conn, after, limit)?)
+}
+
+/// Disables or enables an API client (admins).
 pub fn set_client_disabled(
     conn: &mut DbConnection,
-    actor: &str,
+    caller: &Caller,
     id: i32,
     disabled: bool,
 ) -> AppResult<ApiClient> {
+    caller.may(Action::ManageClients, &Resource::Any)?;
+    let actor = caller.actor();
+    let actor = actor.as_str();
     write_tx(conn, |conn| {
         let before = rows::find_client(conn, id)?.ok_or(AppError::NotFound)?;
         rows::set_client_disabled(conn, id, disabled)?;

@@ -573,7 +573,7 @@
       h("tfoot", null, h("tr", null,
         h("th", { scope: "row" }, "合计 Total"), h("td"), h("td"),
         h("td", null, String(tot.s)), h("td", null, String(tot.r)), h("td", null, String(tot.p)), h("td"), h("td"))));
-    append(box, h("div", { class: "table-wrap" }, table));
+    append(box, h("div", { class: "table-wrap", tabindex: 0 }, table));
   }
 
   function th(zh, en) {
@@ -730,7 +730,7 @@
             return h("td", null, v === undefined ? "—" : intText(v));
           }));
       })));
-    append(box, h("details", { class: "chart-data" }, h("summary", null, "查看逐月数据表 · Show the monthly numbers"), h("div", { class: "table-wrap" }, table)));
+    append(box, h("details", { class: "chart-data" }, h("summary", null, "查看逐月数据表 · Show the monthly numbers"), h("div", { class: "table-wrap", tabindex: 0 }, table)));
   }
 
   // ---------- start ----------

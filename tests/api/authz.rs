@@ -61,7 +61,8 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
             json!({"uscc": uscc(600_000 + n as u32), "name": format!("新企业{n}"), "district_code": "210106"})
         }
         ("PATCH", "/api/v1/enterprises/{enterprise}") => json!({"name": format!("改名{n}")}),
-        ("PUT", "/api/v1/enterprises/{enterprise}/facts/{year}") => {
+        ("PUT", "/api/v1/enterprises/{enterprise}/facts/{year}")
+        | ("PATCH", "/api/v1/enterprises/{enterprise}/facts/{year}") => {
             json!({"facts": {"operating_revenue": "1234.5", "employees": 10}})
         }
         ("POST", "/api/v1/quotas") => {
@@ -145,7 +146,8 @@ fn matrix() {
             .replace("{draft}", &draft.to_string())
             .replace("{publishable}", &publishable.to_string())
             .replace("{ruleset}", &shipped.to_string())
-            .replace("{year}", "2025");
+            .replace("{year}", "2025")
+            .replace("{claim}", "999999");
         let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::GET);
         let mut rb = app.client.request(method, app.url(&path));
         if let Some(t) = &token {
@@ -218,6 +220,7 @@ fn normalise(path: &str) -> String {
         .replace("/certifications/{id}", "/certifications/{certification}")
         .replace("/reviewers/{id}", "/reviewers/{reviewer}")
         .replace("/quotas/{id}", "/quotas/{quota}")
+        .replace("/claims/{id}", "/claims/{claim}")
         .replace("/rulesets/{id}/publish", "/rulesets/{publishable}/publish")
         .replace("/rulesets/{id}", "/rulesets/{ruleset}")
 }

@@ -151,7 +151,7 @@ impl TestApp {
         let mut c = self.conn();
         ladder::services::users::create_user(
             &mut c,
-            "test",
+            &ladder::services::policy::Caller::system("test"),
             username,
             password_hash(),
             role,
@@ -173,9 +173,13 @@ impl TestApp {
             niche_entered_on: chrono::NaiveDate::from_ymd_opt(2012, 1, 1),
             verified: true,
         };
-        ladder::services::enterprises::create(&mut c, "test", &input)
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .id
+        ladder::services::enterprises::create(
+            &mut c,
+            &ladder::services::policy::Caller::system("test"),
+            &input,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"))
+        .id
     }
 
     pub fn login(&self, username: &str) -> String {

@@ -3,12 +3,19 @@
 
 mod helpers;
 
+mod accounts;
 mod audit;
 mod auth;
 mod authz;
+mod explain;
+mod exports;
+mod facts_input;
+mod fuzz;
+mod policy;
 mod races;
 mod registry;
 mod regressions;
 mod rollup;
 mod schema;
+mod surface;
 mod workflow;

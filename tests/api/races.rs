@@ -260,6 +260,8 @@ fn ladder_cmd(url: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ladder"));
     cmd.env("DATABASE_URL", url)
         .env("LADDER_JWT_SECRET", SECRET)
+        // PostgreSQL needs the audit chain's key from outside the database.
+        .env("LADDER_AUDIT_KEY", SECRET)
         .env("LADDER_LOG", "error");
     cmd
 }

@@ -1,6 +1,8 @@
-//! Quotas and the rollup on a small known world, counted by hand; the CSV and XLSX agree.
+//! Quotas and the rollup on a small known world, counted by hand; the CSV and XLSX agree
+//! cell by cell (the XLSX read back with calamine).
 
 use crate::helpers::{TestApp, body, uscc};
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use ladder::domain::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -23,6 +25,101 @@ fn quota<'a>(r: &'a Value, tiers: &[&str]) -> &'a Value {
         .as_array()
         .and_then(|qs| qs.iter().find(|q| q["tiers"] == json!(tiers)))
         .unwrap_or(&Value::Null)
+}
+
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .map(|r| {
+            r.unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+/// A spreadsheet cell as text (numbers in Rust's shortest form; compare them with [`same`]).
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::String(s) => s.clone(),
+        Data::Empty => String::new(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Equal text, or equal numbers (`30` in a spreadsheet is `30.0` in the CSV).
+fn same(xlsx: &str, csv: &str) -> bool {
+    xlsx == csv || matches!((xlsx.parse::<f64>(), csv.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Reads the XLSX back and compares it with the CSV cell by cell: every quota's summary row,
+/// and every district and cluster count.
+fn csv_and_xlsx_agree(rows: &[Vec<String>], xlsx: &[u8]) {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec()))
+        .unwrap_or_else(|e| panic!("not an xlsx: {e}"));
+    let summary = wb
+        .worksheet_range("总览 Summary")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let totals: Vec<&Vec<String>> = rows.iter().filter(|r| r[6] == "合计 total").collect();
+    assert!(!totals.is_empty());
+    assert_eq!(
+        summary.height(),
+        totals.len() + 1,
+        "one summary row per quota"
+    );
+    for (i, t) in totals.iter().enumerate() {
+        let x: Vec<String> = (0..12)
+            .map(|c| summary.get((i + 1, c)).map(cell_text).unwrap_or_default())
+            .collect();
+        // CSV columns: 3 label, 4 measure, 5 scope, 9..18 the figures (pace at 14).
+        let expected: Vec<String> = [3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+            .iter()
+            .map(|&c| t[c].clone())
+            .collect();
+        for (a, b) in x.iter().zip(&expected) {
+            assert!(same(a, b), "summary row {i}: xlsx {x:?} csv {expected:?}");
+        }
+    }
+    for (sheet, dimension) in [
+        ("区县 Districts", "区县 district"),
+        ("产业集群 Clusters", "产业集群 cluster"),
+    ] {
+        let range = wb.worksheet_range(sheet).unwrap_or_else(|e| panic!("{e}"));
+        let headers: Vec<String> = (0..range.width())
+            .map(|c| range.get((0, c)).map(cell_text).unwrap_or_default())
+            .collect();
+        let mut compared = 0;
+        for r in rows.iter().filter(|r| r[6] == dimension) {
+            let col = headers
+                .iter()
+                .position(|h| *h == r[3])
+                .unwrap_or_else(|| panic!("{sheet}: no column for quota {}", r[3]));
+            let row = (1..range.height())
+                .find(|&i| range.get((i, 0)).map(cell_text).as_deref() == Some(r[7].as_str()))
+                .unwrap_or_else(|| panic!("{sheet}: no row for {}", r[7]));
+            assert_eq!(
+                range.get((row, 1)).map(cell_text).as_deref(),
+                Some(r[8].as_str()),
+                "{sheet} name of {}",
+                r[7]
+            );
+            let x = range.get((row, col)).map(cell_text).unwrap_or_default();
+            assert!(
+                same(&x, &r[10]),
+                "{sheet} {} × {}: {x} vs {}",
+                r[7],
+                r[3],
+                r[10]
+            );
+            compared += 1;
+        }
+        assert!(compared > 0, "{sheet}: nothing compared");
+    }
 }
 
 #[test]
@@ -227,16 +324,17 @@ fn rollup_matches_a_hand_count() {
         Some("text/csv; charset=utf-8")
     );
     let text = csv.text().unwrap_or_default();
-    let lg_total = text
-        .lines()
-        .find(|l| l.contains(&format!(",{},", lg["id"])) && l.contains("合计 total"))
-        .unwrap_or_default()
-        .to_string();
-    let cols: Vec<&str> = lg_total.split(',').collect();
+    let rows = parse_csv(&text);
+    let lg_id = lg["id"].to_string();
+    let lg_total = rows
+        .iter()
+        .find(|r| r[2] == lg_id && r[6] == "合计 total")
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(
-        cols.get(9..13).map(|c| c.to_vec()),
-        Some(vec!["10", "3", "7", "30.0"]),
-        "{lg_total}"
+        lg_total.get(9..13).map(|c| c.to_vec()),
+        Some(vec!["10".into(), "3".into(), "7".into(), "30.0".into()]),
+        "{lg_total:?}"
     );
     let xlsx = app.get(
         "/api/v1/reports/rollup?year=2025&as_of=2025-12-31&format=xlsx",
@@ -244,7 +342,7 @@ fn rollup_matches_a_hand_count() {
     );
     assert_eq!(xlsx.status(), 200);
     let bytes = xlsx.bytes().unwrap_or_default();
-    assert!(bytes.starts_with(b"PK"), "an xlsx is a zip file");
+    csv_and_xlsx_agree(&rows, &bytes);
 
     // Officials read; only admins change quotas; a stale etag is refused.
     let q = body(app.get(&format!("/api/v1/quotas/{}", lg["id"]), &admin));

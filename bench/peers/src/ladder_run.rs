@@ -4,7 +4,7 @@ use crate::data::each_record;
 use crate::{Args, peak_rss_kb, percentiles};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use ladder::engine::{Evaluation, FactBatch, FactTable, Facts, Input, Outcome, RuleSet, compile, evaluate};
+use ladder::engine::{Evaluation, FactBatch, FactSheet, Facts, Input, Outcome, RuleSet, compile, evaluate};
 use serde_json::{Value, json};
 use std::fs::{self, File};
 use std::hint::black_box;
@@ -32,14 +32,14 @@ pub fn rules() -> Result<Rules> {
 pub struct Ent {
     pub id: String,
     pub as_of: NaiveDate,
-    pub facts: FactTable,
+    pub facts: FactSheet,
     pub holds: Vec<String>,
     pub renewal: bool,
 }
 
 pub fn ent(rec: &Value) -> Result<Ent> {
     let as_of = NaiveDate::parse_from_str(rec["as_of"].as_str().unwrap_or(""), "%Y-%m-%d")?;
-    let facts = FactTable::from_json(&rec["facts"]).map_err(|ps| anyhow::anyhow!("{ps:?}"))?;
+    let facts = FactSheet::parse(&rec["facts"], as_of).map_err(|ps| anyhow::anyhow!("{ps:?}"))?;
     let holds = rec["holds"]
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())

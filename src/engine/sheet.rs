@@ -1,0 +1,597 @@
+//! The one way into the engine: a fact sheet parsed and checked once (catalog codes, each
+//! indicator's kind and range, fiscal years 1990..=this year + 1, exact decimals, parts not
+//! above their wholes), whatever the facts came from: `PUT`/`PATCH` of a year, an import, a
+//! dry run, a rule-set case run, the batch, or the registry's stored rows.
+//!
+//! [`FactSheet`] is the only type outside the engine that can build a [`FactTable`] or fill a
+//! [`FactBatch`](super::FactBatch), and the engine grades only those (through a
+//! [`Facts`] view), so an unchecked path into [`evaluate`](super::evaluate) does not compile.
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+use std::str::FromStr;
+
+use super::facts::{FactTable, FactValue, Facts, indicator_index};
+use crate::catalog::{INDICATORS, Kind};
+use crate::error::FieldError;
+
+/// Oldest fiscal year accepted.
+pub const MIN_YEAR: i32 = 1990;
+
+/// At most this many problems are reported for one sheet (the rest are counted in the last).
+const MAX_PROBLEMS: usize = 100;
+
+/// Longest text accepted as a number (28 digits, a sign, a point and an exponent fit).
+const MAX_NUMBER_TEXT: usize = 40;
+
+/// Cross-field consistency: a part never exceeds its whole.
+const PARTS: [(&str, &str); 5] = [
+    ("rd_staff", "employees"),
+    ("st_staff", "employees"),
+    ("main_business_revenue", "operating_revenue"),
+    ("ip_class1_self", "ip_class1"),
+    ("ip_class1_high_value", "ip_class1"),
+];
+
+/// The newest fiscal year a sheet may hold when today is `today`.
+pub fn max_year(today: NaiveDate) -> i32 {
+    today.year() + 1
+}
+
+/// An enterprise's facts by fiscal year, checked against the catalog. See the module comment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FactSheet {
+    pub(super) table: FactTable,
+}
+
+/// Collects problems up to [`MAX_PROBLEMS`].
+struct Problems {
+    list: Vec<FieldError>,
+    dropped: usize,
+}
+
+impl Problems {
+    fn new() -> Self {
+        Problems {
+            list: Vec::new(),
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+        if self.list.len() < MAX_PROBLEMS {
+            self.list.push(FieldError::new(field, code, message));
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn finish(mut self) -> Vec<FieldError> {
+        if self.dropped > 0 {
+            self.list.push(FieldError::new(
+                "facts",
+                "too_many_problems",
+                format!("{} more problems not listed", self.dropped),
+            ));
+        }
+        self.list
+    }
+}
+
+/// Parses a decimal from a JSON number or string, exactly: a value that does not fit a
+/// decimal's 28 digits (or would be rounded to fit) is refused, never rounded.
+pub fn exact_decimal(v: &Value) -> Option<Decimal> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    parse_exact(&text)
+}
+
+fn parse_exact(text: &str) -> Option<Decimal> {
+    if text.is_empty()
+        || text.len() > MAX_NUMBER_TEXT
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
+        return None;
+    }
+    let (significand, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
+    };
+    // The significant digits written, without sign, point, leading or trailing zeros: a
+    // decimal that holds the value exactly has the same ones.
+    let digits: String = significand.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let written = digits.trim_start_matches('0').trim_end_matches('0');
+    let d = match exponent {
+        None => Decimal::from_str(text).ok()?,
+        Some(e) => {
+            e.parse::<i32>().ok()?;
+            Decimal::from_scientific(text).ok()?
+        }
+    };
+    let kept = d.mantissa().unsigned_abs().to_string();
+    let kept = kept.trim_start_matches('0').trim_end_matches('0');
+    (kept == written).then_some(d)
+}
+
+/// One value checked against its indicator: `Ok(None)` for `null` (not known).
+fn check_value(
+    code: &str,
+    idx: usize,
+    v: &Value,
+) -> Result<Option<FactValue>, (&'static str, String)> {
+    let ind = &INDICATORS[idx];
+    if v.is_null() {
+        return Ok(None);
+    }
+    if ind.kind == Kind::Bool {
+        return match v {
+            Value::Bool(b) => Ok(Some(FactValue::Bool(*b))),
+            _ => Err(("type", format!("`{code}` takes true or false"))),
+        };
+    }
+    let Some(d) = exact_decimal(v) else {
+        let msg = match v {
+            Value::Number(_) | Value::String(_) => {
+                "not a decimal number within range (at most 28 significant digits)"
+            }
+            _ => "expected a number (or a decimal string)",
+        };
+        return Err(("type", msg.to_string()));
+    };
+    if ind.kind.integral() && !d.fract().is_zero() {
+        return Err((
+            "integer",
+            format!("{} must be a whole number", ind.kind.as_str()),
+        ));
+    }
+    if let Some(min) = ind.min_decimal()
+        && d < min
+    {
+        let c = if min.is_zero() { "negative" } else { "range" };
+        return Err((c, format!("must be at least {min} ({})", ind.unit)));
+    }
+    if let Some(max) = ind.max_decimal()
+        && d > max
+    {
+        return Err(("range", format!("must be at most {max} ({})", ind.unit)));
+    }
+    Ok(Some(FactValue::Num(d.normalize())))
+}
+
+impl FactSheet {
+    /// An empty sheet (an enterprise with nothing on file).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads `{"2025": {"rd_expense": 120.5, "high_tech_enterprise": true}, …}` (a dry run's or
+    /// a case's facts). Problems are named `facts.<year>.<code>` / `facts.<year>`; with
+    /// `prefix` (e.g. `cases[0].`) in front.
+    pub fn parse(doc: &Value, today: NaiveDate) -> Result<Self, Vec<FieldError>> {
+        Self::parse_at(doc, today, "")
+    }
+
+    /// [`parse`](Self::parse) with the problems' fields prefixed (`cases[2].` → `cases[2].facts.2025.x`).
+    pub fn parse_at(doc: &Value, today: NaiveDate, prefix: &str) -> Result<Self, Vec<FieldError>> {
+        let mut sheet = FactSheet::new();
+        let mut problems = Problems::new();
+        let Some(years) = doc.as_object() else {
+            return Err(vec![FieldError::new(
+                format!("{prefix}facts"),
+                "type",
+                "facts must be an object keyed by fiscal year",
+            )]);
+        };
+        for (key, row) in years {
+            let field = format!("{prefix}facts.{key}");
+            let Some(year) = year_of(key, today) else {
+                problems.push(
+                    &field,
+                    "year",
+                    format!("a fiscal year from {MIN_YEAR} to {}", max_year(today)),
+                );
+                continue;
+            };
+            let Some(row) = row.as_object() else {
+                problems.push(
+                    &field,
+                    "type",
+                    "a year's facts must be an object of code: value",
+                );
+                continue;
+            };
+            sheet.add_year(year, row, &format!("{field}."), &mut problems);
+        }
+        let problems = problems.finish();
+        if problems.is_empty() {
+            Ok(sheet)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// One year's facts as `PUT /enterprises/{id}/facts/{year}` takes them; problems are named
+    /// `year` and `facts.<code>`.
+    pub fn parse_year(
+        year: i32,
+        facts: &Map<String, Value>,
+        today: NaiveDate,
+    ) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::new();
+        let mut sheet = FactSheet::new();
+        if !(MIN_YEAR..=max_year(today)).contains(&year) {
+            problems.push(
+                "year",
+                "range",
+                format!("year must be between {MIN_YEAR} and {}", max_year(today)),
+            );
+        } else {
+            sheet.add_year(year, facts, "facts.", &mut problems);
+        }
+        let problems = problems.finish();
+        if problems.is_empty() {
+            Ok(sheet)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The registry's stored years (`(year, JSON text)` rows, each written through
+    /// [`parse_year`](Self::parse_year)). Checked the same way; a value that no longer passes
+    /// (a row written before a check existed) is left out and reported, so one bad stored
+    /// value cannot stop grading.
+    pub fn from_stored<'a>(
+        rows: impl IntoIterator<Item = (i32, &'a str)>,
+        today: NaiveDate,
+    ) -> (Self, Vec<FieldError>) {
+        let mut sheet = FactSheet::new();
+        let mut problems = Problems::new();
+        for (year, text) in rows {
+            let field = format!("facts.{year}");
+            if !(MIN_YEAR..=max_year(today)).contains(&year) {
+                problems.push(&field, "year", "stored year out of range");
+                continue;
+            }
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(row)) => {
+                    sheet.add_year(year, &row, &format!("{field}."), &mut problems);
+                }
+                _ => problems.push(&field, "type", "stored facts are not an object"),
+            }
+        }
+        (sheet, problems.finish())
+    }
+
+    /// Adds one year's values; each bad value is reported and left out.
+    fn add_year(
+        &mut self,
+        year: i32,
+        row: &Map<String, Value>,
+        field: &str,
+        problems: &mut Problems,
+    ) {
+        for (code, v) in row {
+            let Some(idx) = indicator_index(code) else {
+                problems.push(
+                    format!("{field}{code}"),
+                    "unknown_indicator",
+                    format!("{code:?} is not in the indicator catalog (GET /api/v1/indicators)"),
+                );
+                continue;
+            };
+            match check_value(code, idx, v) {
+                Ok(Some(value)) => {
+                    self.table.set_idx(year, idx, value);
+                }
+                Ok(None) => {}
+                Err((c, msg)) => problems.push(format!("{field}{code}"), c, msg),
+            }
+        }
+        for (part, whole) in PARTS {
+            if let (Some(FactValue::Num(p)), Some(FactValue::Num(w))) =
+                (self.get(year, part), self.get(year, whole))
+                && p > w
+            {
+                problems.push(
+                    format!("{field}{part}"),
+                    "consistency",
+                    format!("{part} ({p}) cannot exceed {whole} ({w})"),
+                );
+            }
+        }
+    }
+
+    /// Fills `niche_years` for every year on file that does not file it, from the date the
+    /// enterprise entered its niche: the years from then to the year's end (年末), to two
+    /// places, rounded down; 0 for a year that ended before it entered.
+    pub fn derive_niche_years(&mut self, entered: NaiveDate) {
+        let Some(idx) = indicator_index("niche_years") else {
+            return;
+        };
+        let years: Vec<i32> = self.years().collect();
+        for y in years {
+            if self.table.get(y, idx).is_none() {
+                self.table
+                    .set_idx(y, idx, FactValue::Num(niche_years_at(entered, y)));
+            }
+        }
+    }
+
+    /// A copy with one value replaced (case files check a shortfall's boundary with it);
+    /// `None` for a code not in the catalog.
+    pub(crate) fn with(&self, year: i32, code: &str, v: FactValue) -> Option<FactSheet> {
+        let idx = indicator_index(code)?;
+        let mut copy = self.clone();
+        copy.table.set_idx(year, idx, v);
+        Some(copy)
+    }
+
+    /// The view the engine grades.
+    pub fn view(&self) -> Facts<'_> {
+        self.table.view()
+    }
+
+    /// The fiscal years that hold at least one value, ascending.
+    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.table.years()
+    }
+
+    pub fn get(&self, year: i32, code: &str) -> Option<FactValue> {
+        self.table.get(year, indicator_index(code)?)
+    }
+
+    /// One year's values in the stored form: decimals as exact strings, yes/no as bools, in
+    /// catalog order.
+    pub fn year_json(&self, year: i32) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (idx, ind) in INDICATORS.iter().enumerate() {
+            match self.table.get(year, idx) {
+                Some(FactValue::Num(d)) => {
+                    out.insert(ind.code.into(), Value::String(d.normalize().to_string()));
+                }
+                Some(FactValue::Bool(b)) => {
+                    out.insert(ind.code.into(), Value::Bool(b));
+                }
+                None => {}
+            }
+        }
+        out
+    }
+}
+
+/// A year key written as the year itself (`"2025"`, not `"02025"` or `"+2025"`), in range.
+fn year_of(key: &str, today: NaiveDate) -> Option<i32> {
+    let y: i32 = key.parse().ok()?;
+    (y.to_string() == key && (MIN_YEAR..=max_year(today)).contains(&y)).then_some(y)
+}
+
+/// Years in the niche at the end of `year` (see [`FactSheet::derive_niche_years`]).
+fn niche_years_at(entered: NaiveDate, year: i32) -> Decimal {
+    let Some(end) = NaiveDate::from_ymd_opt(year, 12, 31) else {
+        return Decimal::ZERO;
+    };
+    if entered > end {
+        return Decimal::ZERO;
+    }
+    let whole = year - entered.year();
+    // This year's anniversary (28 February for a 29 February entry in other years).
+    let anniversary = NaiveDate::from_ymd_opt(year, entered.month(), entered.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
+        .unwrap_or(end);
+    let days_in_year = if NaiveDate::from_ymd_opt(year, 2, 29).is_some() {
+        366
+    } else {
+        365
+    };
+    let rest = (end - anniversary).num_days();
+    let years = Decimal::from(whole) + Decimal::from(rest) / Decimal::from(days_in_year);
+    years
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+        .min(Decimal::from(200))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()
+    }
+
+    fn fields(r: Result<FactSheet, Vec<FieldError>>) -> Vec<(String, String)> {
+        match r {
+            Err(e) => e.into_iter().map(|e| (e.field, e.code)).collect(),
+            Ok(s) => panic!("expected problems, got {s:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_numbers_strings_and_bools_exactly() {
+        let s = FactSheet::parse(
+            &json!({
+                "2025": {"rd_expense": "120.189", "operating_revenue": 4006.30, "high_tech_enterprise": true},
+                "2023": {"employees": 10, "rd_staff": null}
+            }),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.get(2025, "rd_expense"),
+            Some(FactValue::Num(dec!(120.189)))
+        );
+        assert_eq!(
+            s.get(2025, "operating_revenue"),
+            Some(FactValue::Num(dec!(4006.3)))
+        );
+        assert_eq!(
+            s.get(2025, "high_tech_enterprise"),
+            Some(FactValue::Bool(true))
+        );
+        assert_eq!(s.get(2023, "rd_staff"), None);
+        assert_eq!(s.years().collect::<Vec<_>>(), vec![2023, 2025]);
+        assert_eq!(
+            Value::Object(s.year_json(2025)),
+            json!({"operating_revenue": "4006.3", "rd_expense": "120.189", "high_tech_enterprise": true})
+        );
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let errs = fields(FactSheet::parse(
+            &json!({
+                "2025": {"nope": 1, "high_tech_enterprise": 1, "rd_expense": "x",
+                         "employees": 10, "rd_staff": 11, "ip_class1": 1.5, "digital_level": 9},
+                "soon": {},
+                "02025": {},
+                "2028": {},
+                "1989": {},
+                "2147483647": {},
+                "-2147483648": {},
+                "2024": [1],
+            }),
+            today(),
+        ));
+        for want in [
+            ("facts.2025.nope", "unknown_indicator"),
+            ("facts.2025.high_tech_enterprise", "type"),
+            ("facts.2025.rd_expense", "type"),
+            ("facts.2025.rd_staff", "consistency"),
+            ("facts.2025.ip_class1", "integer"),
+            ("facts.2025.digital_level", "range"),
+            ("facts.soon", "year"),
+            ("facts.02025", "year"),
+            ("facts.2028", "year"),
+            ("facts.1989", "year"),
+            ("facts.2147483647", "year"),
+            ("facts.-2147483648", "year"),
+            ("facts.2024", "type"),
+        ] {
+            assert!(
+                errs.contains(&(want.0.into(), want.1.into())),
+                "{want:?} not in {errs:?}"
+            );
+        }
+        assert_eq!(errs.len(), 13, "{errs:?}");
+        assert_eq!(
+            fields(FactSheet::parse(&json!([]), today())),
+            vec![("facts".into(), "type".into())]
+        );
+    }
+
+    #[test]
+    fn the_issues_inputs_are_refused() {
+        // Issue 11: a revenue of -(2^96 - 1) made growth overflow and panic; years
+        // 2147483647 and -2147483648 (or 2025 with 2147483647) made the table allocate
+        // every year between.
+        let errs = fields(FactSheet::parse(
+            &json!({"2025": {"main_business_revenue": "-79228162514264337593543950335"}}),
+            today(),
+        ));
+        assert_eq!(
+            errs,
+            vec![("facts.2025.main_business_revenue".into(), "negative".into())]
+        );
+        let errs = fields(FactSheet::parse(
+            &json!({"2025": {"employees": 1}, "2147483647": {"employees": 1}}),
+            today(),
+        ));
+        assert_eq!(errs, vec![("facts.2147483647".into(), "year".into())]);
+        assert_eq!(
+            fields(FactSheet::parse_year(i32::MIN, &Map::new(), today())),
+            vec![("year".into(), "range".into())]
+        );
+    }
+
+    #[test]
+    fn numbers_are_exact_or_refused() {
+        for (text, want) in [
+            ("120.189", Some(dec!(120.189))),
+            ("1e3", Some(dec!(1000))),
+            ("79228162514264337593543950335", Some(Decimal::MAX)),
+            (
+                "-0.0000000000000000000000000001",
+                Some(dec!(-0.0000000000000000000000000001)),
+            ),
+            ("1.50", Some(dec!(1.5))),
+            ("79228162514264337593543950336", None),
+            ("0.00000000000000000000000000001", None),
+            ("1.00000000000000000000000000001", None),
+            ("1e400", None),
+            ("1e-29", None),
+            ("NaN", None),
+            ("1_000", None),
+            ("", None),
+            ("--1", None),
+        ] {
+            assert_eq!(parse_exact(text).map(|d| d.normalize()), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_year_is_checked_as_put_takes_it() {
+        let row = json!({"bogus": 1, "rd_expense": -1})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            fields(FactSheet::parse_year(2025, &row, today())),
+            vec![
+                ("facts.bogus".into(), "unknown_indicator".into()),
+                ("facts.rd_expense".into(), "negative".into())
+            ]
+        );
+        assert_eq!(
+            fields(FactSheet::parse_year(2028, &Map::new(), today())),
+            vec![("year".into(), "range".into())]
+        );
+        assert!(FactSheet::parse_year(2027, &Map::new(), today()).is_ok());
+    }
+
+    #[test]
+    fn stored_rows_keep_what_passes() {
+        let (s, problems) = FactSheet::from_stored(
+            [
+                (2024, r#"{"employees": "10", "bogus": 1}"#),
+                (1900, r#"{"employees": "10"}"#),
+                (2025, "not json"),
+            ],
+            today(),
+        );
+        assert_eq!(s.get(2024, "employees"), Some(FactValue::Num(dec!(10))));
+        assert_eq!(s.years().collect::<Vec<_>>(), vec![2024]);
+        assert_eq!(problems.len(), 3);
+    }
+
+    #[test]
+    fn niche_years_come_from_the_entry_date_when_not_filed() {
+        let mut s = FactSheet::parse(
+            &json!({"2025": {"employees": 5}, "2024": {"niche_years": 9}, "2021": {"employees": 1}}),
+            today(),
+        )
+        .unwrap();
+        s.derive_niche_years(NaiveDate::from_ymd_opt(2022, 7, 1).unwrap());
+        // 1 July 2022 to 31 December 2025: 3 years and 183 of 365 days.
+        assert_eq!(s.get(2025, "niche_years"), Some(FactValue::Num(dec!(3.50))));
+        assert_eq!(s.get(2024, "niche_years"), Some(FactValue::Num(dec!(9))));
+        assert_eq!(s.get(2021, "niche_years"), Some(FactValue::Num(dec!(0))));
+        assert_eq!(
+            niche_years_at(NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(), 2025),
+            dec!(2.99)
+        );
+        assert_eq!(
+            niche_years_at(NaiveDate::from_ymd_opt(2022, 12, 31).unwrap(), 2025),
+            dec!(3)
+        );
+    }
+}
