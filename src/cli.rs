@@ -473,7 +473,7 @@ fn users_command(state: &Application, command: UsersCommand) -> anyhow::Result<E
     let operator = services::policy::Caller::system("cli");
     let mut conn = state.pool.get()?;
     let err = |e| anyhow::anyhow!(describe(e));
-    let mut find = |conn: &mut crate::db::DbConnection, username: &str| {
+    let find = |conn: &mut crate::db::DbConnection, username: &str| {
         let name = services::auth::normalize_username(username);
         services::auth::user_by_name(conn, &name)
             .map_err(err)?

@@ -25,6 +25,9 @@ pub struct Config {
     /// Failed logins for one account before it is locked out for `lockout`.
     pub max_failed_logins: i32,
     pub lockout: Duration,
+    /// Requests a minute from one address to `/auth/login`, `/auth/register` and
+    /// `/auth/token` (0: no limit).
+    pub auth_rate_per_min: u32,
     pub log_filter: String,
     pub log_json: bool,
     pub workers: usize,
@@ -125,6 +128,7 @@ impl Config {
             .max(1),
             max_failed_logins: parse("LADDER_MAX_FAILED_LOGINS", 5i32)?,
             lockout: Duration::from_secs(parse("LADDER_LOCKOUT_SECS", 300u64)?),
+            auth_rate_per_min: parse("LADDER_AUTH_RATE_PER_MIN", 30u32)?,
             log_filter: var("LADDER_LOG").unwrap_or_else(|| "info".into()),
             log_json,
             workers: parse("LADDER_WORKERS", 0usize)?,
@@ -149,6 +153,8 @@ impl Config {
             max_concurrent_hashes: 2,
             max_failed_logins: 5,
             lockout: Duration::from_secs(300),
+            // Every test client is 127.0.0.1: the limit's own test turns it on.
+            auth_rate_per_min: 0,
             log_filter: "warn".into(),
             log_json: false,
             workers: 2,

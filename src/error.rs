@@ -39,6 +39,22 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The RFC 6749 §5.2 error code (`invalid_request`, `invalid_client`,
+    /// `unsupported_grant_type`), on errors of the token endpoint only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// An error of the OAuth token endpoint (RFC 6749 §5.2): 401 for `invalid_client`, 400 for
+/// the rest, with the code as the problem document's `error` member.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub code: &'static str,
+    pub detail: String,
+    /// Field-level problems of the request, when a field can be named.
+    pub fields: Vec<FieldError>,
+    /// The client tried HTTP Basic: a 401 then challenges `Basic` (§5.2).
+    pub basic: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +81,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("service unavailable")]
     Unavailable,
+    #[error("oauth: {}", .0.code)]
+    OAuth(Box<OAuthError>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -118,6 +136,14 @@ impl AppError {
                 "unavailable",
                 "Service unavailable",
             ),
+            AppError::OAuth(e) if e.code == "invalid_client" => {
+                (StatusCode::UNAUTHORIZED, "invalid-client", "Invalid client")
+            }
+            AppError::OAuth(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-token-request",
+                "Invalid token request",
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -147,10 +173,16 @@ impl AppError {
             }
             AppError::PayloadTooLarge => "the request body is larger than 1 MiB".into(),
             AppError::Unavailable => "the database is busy or unreachable; retry shortly".into(),
+            AppError::OAuth(e) => e.detail.clone(),
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),
         };
         let errors = match self {
             AppError::Validation(errors) => Some(errors.clone()),
+            AppError::OAuth(e) if !e.fields.is_empty() => Some(e.fields.clone()),
+            _ => None,
+        };
+        let error = match self {
+            AppError::OAuth(e) => Some(e.code.to_string()),
             _ => None,
         };
         Problem {
@@ -159,6 +191,7 @@ impl AppError {
             status: status.as_u16(),
             detail,
             errors,
+            error,
         }
     }
 }
@@ -178,6 +211,21 @@ impl ResponseError for AppError {
         match self {
             AppError::Unauthorized(_) => {
                 resp.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            AppError::OAuth(e) if e.code == "invalid_client" => {
+                let challenge = if e.basic {
+                    "Basic realm=\"ladder\", charset=\"UTF-8\""
+                } else {
+                    "Bearer"
+                };
+                resp.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                ));
+                resp.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+            }
+            AppError::OAuth(_) => {
+                resp.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));

@@ -40,6 +40,7 @@ pub struct Application {
     pub hashing: Hashing,
     pub metrics: Metrics,
     pub rules: std::sync::Arc<services::rulesets::RuleCache>,
+    pub auth_limiter: auth::limit::AuthLimiter,
 }
 
 impl Application {
@@ -71,7 +72,9 @@ impl Application {
         let hashing = Hashing::new(config.max_concurrent_hashes);
         let metrics = Metrics::new()?;
         let rules = std::sync::Arc::new(services::rulesets::RuleCache::default());
+        let auth_limiter = auth::limit::AuthLimiter::new(config.auth_rate_per_min);
         Ok(Application {
+            auth_limiter,
             config,
             pool,
             keys,
@@ -155,6 +158,7 @@ pub fn app(
         .app_data(web::Data::new(state.hashing.clone()))
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(web::Data::from(state.rules.clone()))
+        .app_data(web::Data::new(state.auth_limiter.clone()))
         .app_data(web::PayloadConfig::new(routes::MAX_BODY))
         .app_data(web::QueryConfig::default().error_handler(routes::query_error))
         .app_data(web::PathConfig::default().error_handler(routes::path_error))

@@ -3,10 +3,11 @@
 
 use crate::auth::AuthUser;
 use crate::auth::jwt::Keys;
+use crate::auth::limit::AuthLimiter;
 use crate::auth::password::Hashing;
 use crate::config::Config;
 use crate::db::DbPool;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::routes::{Json, db};
 use crate::services::auth as svc;
 use crate::services::enterprises::NewEnterpriseInput;
@@ -112,9 +113,11 @@ pub async fn login(
     keys: web::Data<Keys>,
     config: web::Data<Config>,
     hashing: web::Data<Hashing>,
+    limiter: web::Data<AuthLimiter>,
     req: HttpRequest,
     Json(body): Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
+    limiter.check(&req)?;
     let address = client_address(&req);
     let username = svc::normalize_username(&body.username);
     if username.is_empty() || username.len() > 128 || body.password.len() > 1024 {
@@ -223,8 +226,11 @@ pub async fn register(
     keys: web::Data<Keys>,
     config: web::Data<Config>,
     hashing: web::Data<Hashing>,
+    limiter: web::Data<AuthLimiter>,
+    req: HttpRequest,
     Json(body): Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
+    limiter.check(&req)?;
     let input = NewEnterpriseInput {
         uscc: body.uscc,
         name: body.name,
@@ -279,38 +285,211 @@ pub async fn register(
 /// API clients obtain an access token with `grant_type=client_credentials` (RFC 6749 §4.4), as a
 /// form body, with HTTP Basic client authentication (§2.3.1), or as JSON. Errors carry the RFC
 /// 6749 `error` code in the problem document.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientCredentialsRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, description = "invalid client")))]
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+    request_body(content = ClientCredentialsRequest, content_type = "application/x-www-form-urlencoded",
+        description = "also accepted as application/json; the credentials may come as HTTP Basic instead"),
+    responses((status = 200, body = TokenResponse),
+              (status = 400, description = "RFC 6749 `invalid_request` or `unsupported_grant_type` (the `error` member)"),
+              (status = 401, description = "RFC 6749 `invalid_client`"),
+              (status = 429, description = "too many requests from this address; see Retry-After")))]
 pub async fn token(
     pool: web::Data<DbPool>,
     keys: web::Data<Keys>,
     hashing: web::Data<Hashing>,
-    Json(body): Json<ClientCredentialsRequest>,
+    limiter: web::Data<AuthLimiter>,
+    req: HttpRequest,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    if body.grant_type != "client_credentials" {
-        return Err(AppError::field(
-            "grant_type",
-            "unsupported",
-            "only client_credentials is supported",
-        ));
-    }
-    let cid = body.client_id.clone();
+    limiter.check(&req)?;
+    let request = client_credentials(&req, &body)?;
+    let basic = request.basic;
+    let cid = request.client_id.clone();
     let client = db(&pool, move |c| svc::client_by_id(c, &cid)).await?;
     let ok = hashing
         .verify(
-            body.client_secret,
+            request.client_secret,
             client.as_ref().map(|c| c.secret_hash.clone()),
         )
         .await?;
     match client {
-        Some(c) if ok && !c.disabled => Ok(HttpResponse::Ok().json(TokenResponse {
-            access_token: keys.issue(format!("c:{}", c.id))?,
-            token_type: "Bearer",
-            expires_in: keys.ttl_secs(),
-            refresh_token: None,
-        })),
-        _ => Err(AppError::Unauthorized("invalid client credentials".into())),
+        Some(c) if ok && !c.disabled => Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+            .json(TokenResponse {
+                access_token: keys.issue(format!("c:{}", c.id))?,
+                token_type: "Bearer",
+                expires_in: keys.ttl_secs(),
+                refresh_token: None,
+            })),
+        _ => Err(oauth(
+            "invalid_client",
+            "invalid client credentials",
+            None,
+            basic,
+        )),
     }
+}
+
+/// A client-credentials request, whichever way it came.
+struct ClientCredentials {
+    client_id: String,
+    client_secret: String,
+    /// The credentials came as HTTP Basic.
+    basic: bool,
+}
+
+/// The token request's fields; form and JSON bodies share it. Every field is optional here so
+/// that a missing one is answered in RFC 6749's terms (`invalid_request`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFields {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    /// Accepted and ignored: a client's role decides what its tokens may do.
+    #[allow(dead_code)]
+    scope: Option<String>,
+}
+
+fn oauth(code: &'static str, detail: &str, field: Option<&str>, basic: bool) -> AppError {
+    AppError::OAuth(Box::new(crate::error::OAuthError {
+        code,
+        detail: detail.to_string(),
+        fields: field
+            .map(|f| vec![FieldError::new(f, code, detail)])
+            .into_iter()
+            .flatten()
+            .collect(),
+        basic,
+    }))
+}
+
+/// Reads a token request the ways RFC 6749 §4.4 and §2.3.1 allow: the credentials in the
+/// `application/x-www-form-urlencoded` body, or in an `Authorization: Basic` header (each of
+/// id and secret form-urlencoded, then joined by `:` and base64-encoded), and, as before,
+/// a JSON body. Using both Basic and body credentials is refused (§2.3).
+fn client_credentials(req: &HttpRequest, body: &[u8]) -> AppResult<ClientCredentials> {
+    use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+    let mime = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let fields: TokenFields = match mime.as_str() {
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body).map_err(|e| {
+            let message = e.to_string();
+            let field = message
+                .split("unknown field `")
+                .nth(1)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_string);
+            oauth(
+                "invalid_request",
+                &format!("the form body cannot be read: {message}"),
+                field.as_deref(),
+                false,
+            )
+        })?,
+        m if m == "application/json" || m.ends_with("+json") => crate::routes::parse_json(body)
+            .map_err(|e| match e {
+                AppError::Validation(fields) => {
+                    AppError::OAuth(Box::new(crate::error::OAuthError {
+                        code: "invalid_request",
+                        detail: "the JSON body does not match the token request".into(),
+                        fields,
+                        basic: false,
+                    }))
+                }
+                other => oauth("invalid_request", &other.problem().detail, None, false),
+            })?,
+        _ => {
+            return Err(oauth(
+                "invalid_request",
+                "send the token request as application/x-www-form-urlencoded (or application/json)",
+                Some("Content-Type"),
+                false,
+            ));
+        }
+    };
+    let basic = match req.headers().get(AUTHORIZATION) {
+        None => None,
+        Some(v) => Some(basic_credentials(v.as_bytes()).ok_or_else(|| {
+            oauth(
+                "invalid_client",
+                "the Authorization header is not HTTP Basic with base64 of id:secret",
+                None,
+                true,
+            )
+        })?),
+    };
+    match fields.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        None => {
+            return Err(oauth(
+                "invalid_request",
+                "grant_type is required",
+                Some("grant_type"),
+                false,
+            ));
+        }
+        Some(_) => {
+            return Err(oauth(
+                "unsupported_grant_type",
+                "only grant_type=client_credentials is supported",
+                Some("grant_type"),
+                false,
+            ));
+        }
+    }
+    match (basic, fields.client_id, fields.client_secret) {
+        (Some((client_id, client_secret)), None, None) => Ok(ClientCredentials {
+            client_id,
+            client_secret,
+            basic: true,
+        }),
+        (Some(_), _, _) => Err(oauth(
+            "invalid_request",
+            "send the client credentials either as HTTP Basic or in the body, not both",
+            None,
+            true,
+        )),
+        (None, Some(client_id), Some(client_secret)) => Ok(ClientCredentials {
+            client_id,
+            client_secret,
+            basic: false,
+        }),
+        (None, id, _) => Err(oauth(
+            "invalid_client",
+            "no client authentication: send HTTP Basic or client_id and client_secret",
+            Some(if id.is_none() {
+                "client_id"
+            } else {
+                "client_secret"
+            }),
+            false,
+        )),
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` → (id, secret); `None` when malformed.
+fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
+    use base64::Engine;
+    let text = std::str::from_utf8(header).ok()?;
+    let (scheme, encoded) = text.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |part: &str| -> Option<String> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={part}")).ok()?;
+        pairs.into_iter().next().map(|(_, v)| v)
+    };
+    Some((unescape(id)?, unescape(secret)?))
 }
 
 /// The signed-in caller.

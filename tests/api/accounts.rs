@@ -356,3 +356,191 @@ fn a_registered_company_without_an_account_is_claimed_and_approved() {
         .unwrap_or_default();
     assert_eq!(actions, vec!["claim.create", "claim.approve"]);
 }
+
+/// Issue 11 item 4: `/auth/login`, `/auth/register` and `/auth/token` share a per-address
+/// budget. With 4 a minute, the fifth request from 127.0.0.3 is refused with 429 and a
+/// `Retry-After` of at most a minute, whichever endpoint it goes to, while 127.0.0.4 still
+/// gets in with the right password.
+#[test]
+fn sign_in_endpoints_are_rate_limited_per_address() {
+    let app = TestApp::spawn_with(|c| c.auth_rate_per_min = 4);
+    app.user("root", Role::Admin, None);
+    let noisy = client_from(3);
+    for _ in 0..2 {
+        assert_eq!(
+            login_from(&app, &noisy, "root", "wrong-password").status(),
+            401
+        );
+    }
+    let token = |client: &Client| {
+        client
+            .post(app.url("/api/v1/auth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "x"),
+                ("client_secret", "y"),
+            ])
+            .send()
+            .unwrap()
+    };
+    assert_eq!(token(&noisy).status(), 401);
+    let r = noisy
+        .post(app.url("/api/v1/auth/register"))
+        .json(
+            &json!({"username": "latecomer", "password": PASSWORD, "uscc": uscc(4401),
+                      "name": "沈阳限流测试有限公司", "district_code": "210106"}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "the fourth request is within the budget");
+    // The budget is spent: even the right password from this address waits.
+    let r = login_from(&app, &noisy, "root", PASSWORD);
+    assert_eq!(r.status(), 429);
+    let wait = retry_after(&r);
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_eq!(body(r)["status"], 429);
+    assert_eq!(token(&noisy).status(), 429);
+    // Another address has its own budget.
+    assert_eq!(
+        login_from(&app, &client_from(4), "root", PASSWORD).status(),
+        200
+    );
+}
+
+/// Issue 11 item 12 / API.md "Accounts and clients": the token endpoint follows RFC 6749
+/// §4.4 — form bodies, HTTP Basic (with form-urlencoded id and secret), JSON as before — and
+/// its errors carry the RFC's `error` code.
+#[test]
+fn the_token_endpoint_speaks_rfc_6749() {
+    use base64::Engine;
+    let app = TestApp::spawn();
+    let admin = app.admin();
+    let created = body(app.post(
+        "/api/v1/clients",
+        Some(&admin),
+        &json!({"name": "statistics bureau", "role": "official"}),
+    ));
+    let (id, secret) = (
+        created["client_id"].as_str().unwrap().to_string(),
+        created["client_secret"].as_str().unwrap().to_string(),
+    );
+    let post = || app.client.post(app.url("/api/v1/auth/token"));
+    let token_of = |r: Response| -> String {
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        body(r)["access_token"].as_str().unwrap().to_string()
+    };
+    let me = |token: &str| body(app.get("/api/v1/me", token));
+
+    // A form body.
+    let form = post()
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(me(&token_of(form))["kind"], "client");
+    // HTTP Basic: base64 of urlencoded id ":" urlencoded secret; the body holds the grant only.
+    let encode =
+        |s: &str| -> String { serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string() };
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        encode(&id),
+        encode(&secret)
+    ));
+    let r = post()
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert_eq!(me(&token_of(r))["role"], "official");
+    // JSON keeps working.
+    let r = app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}),
+    );
+    token_of(r);
+
+    // Errors, each with its RFC 6749 code.
+    let error = |r: Response, status: u16, code: &str| {
+        assert_eq!(r.status(), status);
+        let challenge = r
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_string());
+        let b = body(r);
+        assert_eq!(b["error"], code, "{b}");
+        challenge
+    };
+    let wrong = base64::engine::general_purpose::STANDARD.encode(format!("{}:nope", encode(&id)));
+    let challenge = error(
+        post()
+            .header("Authorization", format!("Basic {wrong}"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .unwrap(),
+        401,
+        "invalid_client",
+    );
+    assert!(
+        challenge.unwrap().starts_with("Basic"),
+        "a Basic attempt is challenged with Basic"
+    );
+    error(
+        post()
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ])
+            .send()
+            .unwrap(),
+        400,
+        "unsupported_grant_type",
+    );
+    error(
+        post()
+            .form(&[("client_id", id.as_str()), ("client_secret", &secret)])
+            .send()
+            .unwrap(),
+        400,
+        "invalid_request",
+    );
+    // Credentials twice (Basic and body) is refused, as §2.3 says.
+    error(
+        post()
+            .header("Authorization", format!("Basic {basic}"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ])
+            .send()
+            .unwrap(),
+        400,
+        "invalid_request",
+    );
+    error(
+        post()
+            .form(&[("grant_type", "client_credentials"), ("client_id", &id)])
+            .send()
+            .unwrap(),
+        401,
+        "invalid_client",
+    );
+    // An unknown form field is named.
+    let r = post()
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("colour", "red"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(body(r)["errors"][0]["field"], "colour");
+}

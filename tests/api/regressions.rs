@@ -10,13 +10,16 @@ use serde_json::{Value, json};
 /// documents, each as `application/problem+json` with the `Problem` schema.
 #[test]
 fn every_operation_documents_its_problem_responses() {
-    let doc = serde_json::to_value(ladder::openapi::document()).unwrap_or_default();
+    let doc = serde_json::to_value(ladder::openapi::document()).expect("the document");
+    let paths = doc["paths"].as_object().expect("paths").clone();
     let mut missing = Vec::new();
-    for (path, item) in doc["paths"].as_object().cloned().unwrap_or_default() {
+    let mut operations = 0;
+    for (path, item) in paths {
         if !path.starts_with("/api/") {
             continue;
         }
-        for (method, op) in item.as_object().cloned().unwrap_or_default() {
+        for (method, op) in item.as_object().cloned().expect("a path item") {
+            operations += 1;
             let responses = &op["responses"];
             let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
             let mut want = vec!["400", "422"];
@@ -46,6 +49,11 @@ fn every_operation_documents_its_problem_responses() {
             }
         }
     }
+    // An empty or truncated document must not pass: the service has more than 50 operations.
+    assert!(
+        operations > 50,
+        "only {operations} operations in the document"
+    );
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 

@@ -45,7 +45,7 @@ function freePort() {
 async function startLadder(tmp) {
   must(existsSync(LADDER), "no ladder binary at " + LADDER + " (set LADDER_BIN or cargo build)");
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: join(tmp, "ladder.db"), LADDER_BIND: "127.0.0.1:" + port, LADDER_LOG: process.env.LADDER_LOG || "warn" };
+  const env = { ...process.env, DATABASE_URL: join(tmp, "ladder.db"), LADDER_BIND: "127.0.0.1:" + port, LADDER_LOG: process.env.LADDER_LOG || "warn", LADDER_AUTH_RATE_PER_MIN: "100000" };
   log("seeding the demo data into " + env.DATABASE_URL);
   const seed = spawnSync(LADDER, ["seed", "--demo"], { env, cwd: ROOT, encoding: "utf8", timeout: 600000 });
   must(seed.status === 0, "`ladder seed --demo` failed: " + (seed.stdout || "") + (seed.stderr || ""));
