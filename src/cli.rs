@@ -329,14 +329,7 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => {
-            let today = crate::clock::today();
-            let as_of = as_of.unwrap_or_else(|| {
-                if chrono::Datelike::year(&today) == year {
-                    today
-                } else {
-                    chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)
-                }
-            });
+            let as_of = as_of.unwrap_or_else(|| crate::clock::default_as_of(year));
             let mut conn = state.pool.get()?;
             let mut file: Option<Box<dyn std::io::Write>> = match (format, output) {
                 (EvalFormat::Csv, Some(p)) => Some(Box::new(std::io::BufWriter::new(

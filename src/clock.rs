@@ -114,6 +114,18 @@ pub fn year() -> i32 {
 }
 
 /// Parses a time-zone name (`Asia/Shanghai`).
+/// The date a yearly run or report is taken at when none is given: today while `year` is
+/// the current year, else that year's 31 December (a past year is seen whole; a year not yet
+/// begun is planned as of its end).
+pub fn default_as_of(year: i32) -> NaiveDate {
+    let today = today();
+    if chrono::Datelike::year(&today) == year {
+        today
+    } else {
+        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)
+    }
+}
+
 pub fn parse_tz(name: &str) -> Result<Tz, String> {
     name.trim()
         .parse::<Tz>()

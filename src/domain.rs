@@ -1,4 +1,5 @@
-//! Small domain types with rules: roles, the unified social credit code, ids.
+//! Small domain types with rules: roles, the unified social credit code (USCC) and enterprise
+//! names. Row ids stay plain `i32`s, as diesel maps them.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

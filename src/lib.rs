@@ -207,7 +207,19 @@ pub async fn serve(state: Application) -> anyhow::Result<()> {
     if workers > 0 {
         server = server.workers(workers);
     }
-    let server = server.bind(bind)?;
+    let server = server.bind(bind).map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "another process (perhaps another `ladder serve`) is listening there"
+            }
+            std::io::ErrorKind::PermissionDenied => "ports below 1024 need privileges",
+            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address",
+            _ => "the address cannot be used",
+        };
+        anyhow::anyhow!(
+            "cannot listen on {bind}: {e} ({hint}); choose another address with LADDER_BIND, e.g. LADDER_BIND=127.0.0.1:8081"
+        )
+    })?;
     for addr in server.addrs() {
         tracing::info!(%addr, "ladder listening");
     }

@@ -5,6 +5,9 @@
 //! A separate test binary because the clock is per process (installed like the audit key by
 //! `Application::prepare`); the tests here take turns so each sees its own start.
 
+// A panic is how a test fails: test code (helpers included) may unwrap and expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
@@ -130,4 +133,22 @@ fn revocations_and_founding_dates_use_the_shenyang_date() {
     assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
     let c = body(app.get(&format!("/api/v1/certifications/{cert}"), &admin));
     assert_eq!(c["revoked_on"], "2026-04-01", "{c}");
+}
+
+/// Issue 11 item 12: a report for a year not yet begun is taken as of that year's
+/// 31 December (as the CLI help says), a past year as of its end, the current year today.
+#[test]
+fn a_report_of_another_year_defaults_to_its_31_december() {
+    let (app, _g) = spawn_at(APRIL_FIRST_0030);
+    let admin = app.admin();
+    for (year, as_of) in [
+        (2027, "2027-12-31"),
+        (2025, "2025-12-31"),
+        (2026, "2026-04-01"),
+    ] {
+        let r = app.get(&format!("/api/v1/reports/rollup?year={year}"), &admin);
+        assert_eq!(r.status(), 200);
+        assert_eq!(body(r)["as_of"], as_of, "year {year}");
+    }
+    assert_eq!(ladder::clock::default_as_of(2027).to_string(), "2027-12-31");
 }

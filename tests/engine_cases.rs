@@ -2,6 +2,9 @@
 //! `fixtures/rulesets/`, choosing the rule set in force on the case's `as_of`, and reports all
 //! failures together.
 
+// A panic is how a test fails: test code (helpers included) may unwrap and expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -135,7 +135,7 @@ pub fn list(
         );
     }
     if let Some(t) = &f.tier {
-        let day = f.active_on.unwrap_or_else(|| crate::clock::today());
+        let day = f.active_on.unwrap_or_else(crate::clock::today);
         let holders = certifications::table
             .filter(certifications::tier.eq(t.clone()))
             .filter(certifications::valid_from.le(day))

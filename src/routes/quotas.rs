@@ -205,11 +205,7 @@ pub fn default_as_of(year: i32, given: Option<&str>) -> AppResult<chrono::NaiveD
     }
     match given {
         Some(s) => parse_date("as_of", s),
-        None => {
-            let today = crate::clock::today();
-            let end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today);
-            Ok(if today < end { today } else { end })
-        }
+        None => Ok(crate::clock::default_as_of(year)),
     }
 }
 

@@ -245,41 +245,91 @@ fn decimal_f64(d: rust_decimal::Decimal) -> f64 {
     d.to_string().parse().unwrap_or(0.0)
 }
 
-/// A plain-text table for `ladder report`.
+/// Pads `text` to `width` terminal columns, counted by display width (a Chinese character
+/// takes two columns), cutting it at a character boundary when it is wider.
+fn cell(text: &str, width: usize, right: bool) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut fitted = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        fitted.push(ch);
+    }
+    let pad = " ".repeat(width - used);
+    if right { pad + &fitted } else { fitted + &pad }
+}
+
+/// A plain-text table for `ladder report`; columns line up in a terminal whatever the script
+/// of the labels.
 pub fn to_table(r: &Rollup) -> String {
+    const COLUMNS: [(usize, bool); 12] = [
+        (4, false),
+        (34, false),
+        (7, false),
+        (8, true),
+        (8, true),
+        (8, true),
+        (7, true),
+        (9, true),
+        (7, false),
+        (5, true),
+        (5, true),
+        (5, true),
+    ];
+    let row = |cells: [String; 12]| -> String {
+        let mut line: Vec<String> = cells
+            .iter()
+            .zip(COLUMNS)
+            .map(|(text, (width, right))| cell(text, width, right))
+            .collect();
+        line.push(String::new());
+        line.join(" ").trim_end().to_string() + "\n"
+    };
     let mut out = format!("ladder rollup · 年度 {} · 报告日期 {}\n", r.year, r.as_of);
-    out.push_str(&format!(
-        "{:<4} {:<34} {:<6} {:>8} {:>8} {:>8} {:>7} {:>9}  {:<6} {:>5} {:>5} {:>5}\n",
-        "id",
-        "quota",
-        "measure",
-        "target",
-        "achieved",
-        "gap",
-        "%",
-        "expected",
-        "pace",
-        "sub",
-        "rev",
-        "pred"
-    ));
+    out.push_str(&row([
+        "id", "quota", "measure", "target", "achieved", "gap", "%", "expected", "pace", "sub",
+        "rev", "pred",
+    ]
+    .map(str::to_string)));
     for q in &r.quotas {
-        let label: String = q.label_zh.chars().take(17).collect();
-        out.push_str(&format!(
-            "{:<4} {:<34} {:<6} {:>8} {:>8} {:>8} {:>7} {:>9}  {:<6} {:>5} {:>5} {:>5}\n",
-            q.id,
-            label,
-            q.measure,
-            q.target,
-            q.achieved,
-            q.gap,
+        out.push_str(&row([
+            q.id.to_string(),
+            q.label_zh.clone(),
+            q.measure.to_string(),
+            q.target.to_string(),
+            q.achieved.to_string(),
+            q.gap.to_string(),
             q.percent.to_string(),
             q.expected_by_now.to_string(),
-            if q.on_pace { "ok" } else { "behind" },
-            q.pipeline.submitted,
-            q.pipeline.under_review,
-            q.pipeline.predicted_eligible
-        ));
+            (if q.on_pace { "ok" } else { "behind" }).to_string(),
+            q.pipeline.submitted.to_string(),
+            q.pipeline.under_review.to_string(),
+            q.pipeline.predicted_eligible.to_string(),
+        ]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+    use unicode_width::UnicodeWidthStr;
+
+    /// Issue 11 item 12: columns after a Chinese label start at the same terminal column as
+    /// after an ASCII one (padding by `char` count put them 1 column right per character).
+    #[test]
+    fn cells_are_padded_by_display_width() {
+        let zh = cell("沈阳专精特新", 16, false) + "|";
+        let en = cell("srdi", 16, false) + "|";
+        assert_eq!(zh.width(), 17);
+        assert_eq!(en.width(), 17);
+        assert_eq!(zh.find('|').map(|i| zh[..i].width()), Some(16));
+        // Too wide: cut at a whole character, padded to the width.
+        assert_eq!(cell("一二三四五", 5, false), "一二 ");
+        assert_eq!(cell("7", 3, true), "  7");
+    }
 }

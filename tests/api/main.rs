@@ -1,6 +1,9 @@
 //! HTTP-level tests through the real `App`, on SQLite, or on PostgreSQL when
 //! `TEST_DATABASE_URL` is set. One binary; each test has its own database.
 
+// A panic is how a test fails: test code (helpers included) may unwrap and expect.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod accounts;
