@@ -92,7 +92,7 @@ fn revocations_and_founding_dates_use_the_shenyang_date() {
         &json!({"uscc": uscc(4103), "name": "今日成立有限公司", "district_code": "210106",
                 "founded_on": "2026-04-01"}),
     );
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
     // The next Shenyang day is.
     let r = app.post(
         "/api/v1/enterprises",
@@ -130,7 +130,7 @@ fn revocations_and_founding_dates_use_the_shenyang_date() {
         Some(&admin),
         &json!({"reason": "clock test"}),
     );
-    assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     let c = body(app.get(&format!("/api/v1/certifications/{cert}"), &admin));
     assert_eq!(c["revoked_on"], "2026-04-01", "{c}");
 }

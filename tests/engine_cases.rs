@@ -37,7 +37,7 @@ fn read_json(path: &Path) -> Result<Value, String> {
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+        .unwrap()
 }
 
 /// Every shipped rule set, compiled; panics listing every problem of every file.
@@ -144,7 +144,7 @@ fn every_case_file_passes() {
         let tier = dir
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .unwrap();
         for path in json_files(&dir) {
             count += 1;
             let errs = run_case(&path, &tier, &sets);
@@ -205,7 +205,7 @@ fn embedded_cases_match_the_files() {
             let tier = dir
                 .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+                .unwrap();
             on_disk.extend(
                 json_files(&dir)
                     .iter()

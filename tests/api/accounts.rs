@@ -60,7 +60,7 @@ fn failures_from_one_address_never_lock_out_another() {
     let actions: Vec<&str> = trail["items"]
         .as_array()
         .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
-        .unwrap_or_default();
+        .unwrap();
     assert_eq!(
         actions.iter().filter(|a| **a == "login.failed").count(),
         3,
@@ -82,7 +82,7 @@ fn the_lockout_grows_with_every_further_failure() {
     let base = std::time::Duration::from_secs(60);
     let t0 = chrono::NaiveDate::from_ymd_opt(2026, 3, 31)
         .and_then(|d| d.and_hms_opt(16, 30, 0))
-        .unwrap_or_default();
+        .unwrap();
     let at = |s: i64| t0 + chrono::Duration::seconds(s);
     let fail = |c: &mut ladder::db::PooledConn, s: i64| {
         record_failure(c, "ann", "10.0.0.1", 3, base, at(s)).unwrap_or_else(|e| panic!("{e:?}"))
@@ -142,7 +142,7 @@ fn idempotent_client_creation_keeps_no_secret_and_rechecks_the_caller() {
     let first = body(first);
     let secret = first["client_secret"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     assert!(secret.len() > 20);
     // Nothing kept holds the secret.
@@ -249,7 +249,7 @@ fn registration_answers_taken_names_and_codes_alike() {
     // The new enterprise's id is in the answer, beside the tokens.
     let eid = ok["enterprise_id"].as_i64().unwrap_or(0);
     assert!(eid > 0, "{ok}");
-    let access = ok["access_token"].as_str().unwrap_or_default();
+    let access = ok["access_token"].as_str().unwrap();
     assert_eq!(body(app.get("/api/v1/me", access))["enterprise"]["id"], eid);
     // A taken username and an owned credit code: one body.
     let by_name = register(&app, "first", &uscc(12), "沈阳二家有限公司");
@@ -353,7 +353,7 @@ fn a_registered_company_without_an_account_is_claimed_and_approved() {
     let actions: Vec<&str> = trail["items"]
         .as_array()
         .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
-        .unwrap_or_default();
+        .unwrap();
     assert_eq!(actions, vec!["claim.create", "claim.approve"]);
 }
 

@@ -86,7 +86,7 @@ fn a_direct_edit_is_named_by_verify() {
     let target = trail["items"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .into_iter()
         .find(|e| e["action"] == "application.submit")
         .map(|e| e["id"].as_i64().unwrap_or(0))
@@ -132,7 +132,7 @@ fn the_trail_is_listed_by_entity_and_paged() {
         &format!("/api/v1/audit?entity=application&id={id}&limit=2"),
         &w.admin,
     ));
-    let items = first["items"].as_array().cloned().unwrap_or_default();
+    let items = first["items"].as_array().cloned().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["action"], "application.create");
     assert_eq!(items[0]["before"], serde_json::Value::Null);
@@ -146,7 +146,7 @@ fn the_trail_is_listed_by_entity_and_paged() {
     );
     let cursor = first["next_cursor"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     assert!(!cursor.is_empty());
     let rest = body(app.get(
@@ -222,7 +222,7 @@ fn rewrite_from(app: &TestApp, from_id: i32, rehash: impl Fn(&str) -> String) {
     };
     exec(app, drop).unwrap_or_else(|e| panic!("{e}"));
     let mut conn = app.conn();
-    let entries = ladder::models::audit::page(&mut conn, 0, 100_000).unwrap_or_default();
+    let entries = ladder::models::audit::page(&mut conn, 0, 100_000).unwrap();
     let mut prev = ladder::services::audit::GENESIS.to_string();
     for e in entries {
         if e.id < from_id {
@@ -276,7 +276,7 @@ fn some_entries(app: &TestApp, n: u32) -> String {
 
 fn middle_entry(app: &TestApp) -> i32 {
     let mut conn = app.conn();
-    let entries = ladder::models::audit::page(&mut conn, 0, 100_000).unwrap_or_default();
+    let entries = ladder::models::audit::page(&mut conn, 0, 100_000).unwrap();
     assert!(entries.len() >= 4, "{}", entries.len());
     entries[entries.len() / 2].id
 }
@@ -336,12 +336,12 @@ fn a_truncated_chain_fails_verify_head() {
     // The checkpoint verifies against the served public key, outside the service.
     let key = body(app.get("/api/v1/audit/key", &admin));
     assert_eq!(key["algorithm"], "Ed25519");
-    let public: [u8; 32] = hex::decode(key["public_key"].as_str().unwrap_or_default())
-        .unwrap_or_default()
+    let public: [u8; 32] = hex::decode(key["public_key"].as_str().unwrap())
+        .unwrap()
         .try_into()
         .unwrap_or_else(|_| panic!("a 32-byte key: {key}"));
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap_or_else(|e| panic!("{e}"));
-    let sig = ed25519_dalek::Signature::from_slice(&hex::decode(&cp.signature).unwrap_or_default())
+    let sig = ed25519_dalek::Signature::from_slice(&hex::decode(&cp.signature).unwrap())
         .unwrap_or_else(|e| panic!("{e}"));
     let msg = json!(["ladder-audit-checkpoint-v1", cp.id, cp.hash, cp.at]).to_string();
     assert!(
@@ -377,7 +377,7 @@ fn a_truncated_chain_fails_verify_head() {
     // The CLI: `ladder audit verify --head FILE` exits non-zero naming the entry.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let file = dir.path().join("head.json");
-    std::fs::write(&file, serde_json::to_string(&cp).unwrap_or_default())
+    std::fs::write(&file, serde_json::to_string(&cp).unwrap())
         .unwrap_or_else(|e| panic!("{e}"));
     let key = app
         .state
@@ -385,7 +385,7 @@ fn a_truncated_chain_fails_verify_head() {
         .audit_key
         .as_ref()
         .map(|k| secrecy::ExposeSecret::expose_secret(k).to_string())
-        .unwrap_or_default();
+        .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ladder"))
         .args(["audit", "verify", "--head"])
         .arg(&file)
@@ -429,7 +429,7 @@ fn a_legacy_chain_is_sealed_and_then_holds() {
         .audit_key
         .as_ref()
         .map(|k| secrecy::ExposeSecret::expose_secret(k).as_bytes().to_vec())
-        .unwrap_or_default();
+        .unwrap();
     ladder::services::audit::install(
         ladder::services::audit::AuditKey::from_secret(&secret).unwrap_or_else(|e| panic!("{e}")),
     );
@@ -441,7 +441,7 @@ fn a_legacy_chain_is_sealed_and_then_holds() {
     let legacy_row = |conn: &mut DbConnection, prev: &str, n: i32| -> String {
         let at = chrono::NaiveDate::from_ymd_opt(2025, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, n as u32))
-            .unwrap_or_default();
+            .unwrap();
         let after = json!({"n": n}).to_string();
         let canonical = json!([
             "ladder-audit-v1",
@@ -515,7 +515,7 @@ fn a_legacy_chain_is_sealed_and_then_holds() {
         .execute(&mut *conn)
         .unwrap_or_else(|e| panic!("{e}"));
     let mut prev = ladder::services::audit::GENESIS.to_string();
-    let rows = ladder::models::audit::page(&mut conn, 0, 10).unwrap_or_default();
+    let rows = ladder::models::audit::page(&mut conn, 0, 10).unwrap();
     for e in rows.iter().take(3) {
         let actor = if e.id == rows[1].id { "mallory" } else { "old" };
         let canonical = json!([
@@ -578,6 +578,6 @@ fn the_key_file_is_created_private_and_reused() {
     let e = ladder::services::audit::resolve_key("postgres://x@127.0.0.1/y", None)
         .err()
         .map(|e| e.to_string())
-        .unwrap_or_default();
+        .unwrap();
     assert!(e.contains("LADDER_AUDIT_KEY"), "{e}");
 }

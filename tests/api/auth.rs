@@ -22,7 +22,7 @@ fn hs256(secret: &[u8], header: &serde_json::Value, claims: &serde_json::Value) 
 
 fn stored_secret(app: &TestApp) -> Vec<u8> {
     let mut c = app.conn();
-    ladder::services::auth::jwt_secret(&mut c).unwrap_or_default()
+    ladder::services::auth::jwt_secret(&mut c).unwrap()
 }
 
 fn claims(sub: &str, exp_offset: i64, aud: &str) -> serde_json::Value {
@@ -37,7 +37,7 @@ fn login_me_refresh_rotation_and_reuse() {
     let tokens = app.login_full("ann");
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(tokens["expires_in"].as_u64().unwrap_or(0) > 0);
-    let access = tokens["access_token"].as_str().unwrap_or_default();
+    let access = tokens["access_token"].as_str().unwrap();
     let me = body(app.get("/api/v1/me", access));
     assert_eq!(me["username"], "ann");
     assert_eq!(me["role"], "official");
@@ -45,13 +45,13 @@ fn login_me_refresh_rotation_and_reuse() {
 
     let r1 = tokens["refresh_token"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     let rotated = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}));
     assert_eq!(rotated.status(), 200);
     let r2 = body(rotated)["refresh_token"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     assert_ne!(r1, r2);
     // Reusing r1 is theft: 401, and the whole family (r2 too) is revoked.
@@ -72,8 +72,8 @@ fn logout_revokes_the_refresh_token() {
     let app = TestApp::spawn();
     app.user("bob", Role::Reviewer, None);
     let t = app.login_full("bob");
-    let access = t["access_token"].as_str().unwrap_or_default();
-    let refresh = t["refresh_token"].as_str().unwrap_or_default();
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
     assert_eq!(
         app.post(
             "/api/v1/auth/logout",
@@ -237,7 +237,7 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
     assert_eq!(r.status(), 201);
     let token = body(r)["access_token"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     let me = body(app.get("/api/v1/me", &token));
     assert_eq!(me["role"], "enterprise");
@@ -266,7 +266,7 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
     let fields: Vec<String> = body(r)["errors"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .iter()
         .map(|e| e["field"].as_str().unwrap_or("").to_string())
         .collect();
@@ -287,8 +287,8 @@ fn api_clients_use_the_client_credentials_grant() {
     assert_eq!(r.status(), 201);
     let created = body(r);
     let (cid, secret) = (
-        created["client_id"].as_str().unwrap_or_default(),
-        created["client_secret"].as_str().unwrap_or_default(),
+        created["client_id"].as_str().unwrap(),
+        created["client_secret"].as_str().unwrap(),
     );
     let r = app.post(
         "/api/v1/auth/token",
@@ -298,7 +298,7 @@ fn api_clients_use_the_client_credentials_grant() {
     assert_eq!(r.status(), 200);
     let token = body(r)["access_token"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     let me = body(app.get("/api/v1/me", &token));
     assert_eq!(me["kind"], "client");
@@ -313,7 +313,7 @@ fn api_clients_use_the_client_credentials_grant() {
     let list = app
         .get("/api/v1/clients", &admin)
         .text()
-        .unwrap_or_default();
+        .unwrap();
     assert!(!list.contains(secret) && !list.contains("secret_hash") && !list.contains("$argon2"));
 }
 

@@ -27,7 +27,7 @@ fn readme_company(app: &TestApp) -> (i32, String) {
             &token,
             &json!({ "facts": facts }),
         );
-        assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
     }
     (ent, token)
 }
@@ -84,7 +84,7 @@ fn the_readme_company_is_told_what_fails_by_how_much_and_what_to_obtain_first() 
     assert_eq!(dec(&s["actual"]), "101.2", "{rd}");
     assert_eq!(dec(&s["needed"]), "105.381", "{rd}");
     assert_eq!(dec(&s["gap"]), "4.181", "{rd}");
-    let zh = rd["explain_zh"].as_str().unwrap_or_default();
+    let zh = rd["explain_zh"].as_str().unwrap();
     // The sentence states the value and the requirement in units (API.md's example).
     assert!(zh.contains("2.881%") && zh.contains("3%"), "{zh}");
 
@@ -92,7 +92,7 @@ fn the_readme_company_is_told_what_fails_by_how_much_and_what_to_obtain_first() 
     let steps = r["summary"]["next_steps"]
         .as_array()
         .cloned()
-        .unwrap_or_default();
+        .unwrap();
     let raise: Vec<&Value> = steps.iter().filter(|s| s["kind"] == "raise").collect();
     assert_eq!(raise.len(), 1, "{steps:?}");
     assert_eq!(raise[0]["fact"], "rd_expense");
@@ -100,7 +100,7 @@ fn the_readme_company_is_told_what_fails_by_how_much_and_what_to_obtain_first() 
     assert!(
         raise[0]["text_zh"]
             .as_str()
-            .unwrap_or_default()
+            .unwrap()
             .contains("4.181"),
         "{:?}",
         raise[0]
@@ -120,8 +120,8 @@ fn the_readme_company_is_told_what_fails_by_how_much_and_what_to_obtain_first() 
         .filter(|s| s["kind"] == "file_fact")
         .map(|s| {
             (
-                s["fact"].as_str().unwrap_or_default().to_string(),
-                s["year"].as_i64().unwrap_or_default(),
+                s["fact"].as_str().unwrap().to_string(),
+                s["year"].as_i64().unwrap(),
             )
         })
         .collect();
@@ -158,7 +158,7 @@ fn raising_the_rd_expense_to_the_shortfall_passes_and_one_hundredth_less_does_no
             Some(&token),
             Some(&json!({"facts": {"rd_expense": v}})),
         );
-        assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     };
     patch("105.380");
     let r = srdi(&app, ent, &token);

@@ -44,7 +44,7 @@ fn the_evaluate_sheet_neutralises_formula_names() {
         ids.push(id);
     }
     let mut out: Vec<u8> = Vec::new();
-    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     ladder::services::batch::run(&mut app.conn(), 2025, as_of, false, Some(&mut out))
         .unwrap_or_else(|e| panic!("{e:?}"));
     let text = String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"));
@@ -74,7 +74,7 @@ fn rollup_csv_and_xlsx_keep_formula_labels_as_text() {
                 "label_zh": HOSTILE[0], "label_en": "@SUM(1)"}),
     );
     assert_eq!(r.status(), 201, "{:?}", r.text());
-    let id = body(r)["id"].as_i64().unwrap_or_default();
+    let id = body(r)["id"].as_i64().unwrap();
     let label = format!("{} @SUM(1)", HOSTILE[0]);
 
     let csv = app
@@ -83,7 +83,7 @@ fn rollup_csv_and_xlsx_keep_formula_labels_as_text() {
             &admin,
         )
         .text()
-        .unwrap_or_default();
+        .unwrap();
     let rows = parse_csv(&csv);
     let total = rows
         .iter()
@@ -98,7 +98,7 @@ fn rollup_csv_and_xlsx_keep_formula_labels_as_text() {
             &admin,
         )
         .bytes()
-        .unwrap_or_default();
+        .unwrap();
     let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec()))
         .unwrap_or_else(|e| panic!("{e}"));
     let sheet = wb

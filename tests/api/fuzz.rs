@@ -166,7 +166,7 @@ fn sheet() -> impl Strategy<Value = Value> {
 
 fn date() -> impl Strategy<Value = NaiveDate> {
     (2016i32..=2028, 1u32..=12, 1u32..=28)
-        .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default())
+        .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap())
 }
 
 fn shipped_rulesets() -> Vec<RuleSet> {
@@ -187,7 +187,7 @@ fn shipped_rulesets() -> Vec<RuleSet> {
 #[test]
 fn fuzz_arbitrary_sheets_parse_and_grade_without_panic() {
     let sets = shipped_rulesets();
-    let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
+    let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     let graded = AtomicUsize::new(0);
     let total = AtomicUsize::new(0);
     let holds = prop::collection::vec(

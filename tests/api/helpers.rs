@@ -15,7 +15,7 @@ pub const PASSWORD: &str = "correct-horse-battery-staple";
 /// One hash of [`PASSWORD`] for every test user: hashing is deliberately slow.
 fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| ladder::auth::password::hash_blocking(PASSWORD).unwrap_or_default())
+    HASH.get_or_init(|| ladder::auth::password::hash_blocking(PASSWORD).unwrap())
 }
 
 enum Db {
@@ -185,7 +185,7 @@ impl TestApp {
     pub fn login(&self, username: &str) -> String {
         self.login_full(username)["access_token"]
             .as_str()
-            .unwrap_or_default()
+            .unwrap()
             .to_string()
     }
 
@@ -196,7 +196,7 @@ impl TestApp {
             &json!({"username": username, "password": PASSWORD}),
         );
         assert_eq!(r.status(), 200, "login {username}");
-        r.json().unwrap_or_default()
+        r.json().unwrap()
     }
 
     /// An admin, signed in.

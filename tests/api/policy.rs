@@ -78,7 +78,7 @@ fn services_refuse_by_role_whoever_calls_them() {
             &mut c,
             &owner,
             2025,
-            chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default()
+            chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
         )),
         403
     );
@@ -95,7 +95,7 @@ fn services_refuse_by_role_whoever_calls_them() {
     // An enterprise account may not see another enterprise's facts: 404, not 403.
     let other = app.enterprise(&uscc(2), "沈阳政策二号有限公司", "210106");
     let facts = json!({"operating_revenue": "10"});
-    let facts = facts.as_object().cloned().unwrap_or_default();
+    let facts = facts.as_object().cloned().unwrap();
     let sheet = ladder::engine::FactSheet::parse_year(2025, &facts, ladder::clock::today())
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(
@@ -154,7 +154,7 @@ fn an_owner_changing_identity_loses_verification_and_it_is_audited() {
                 .filter(|e| e["action"] == "enterprise.verification_cleared")
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap();
     assert_eq!(cleared.len(), 1, "{trail}");
     assert_eq!(cleared[0]["after"]["verified"], false);
     assert_eq!(cleared[0]["after"]["district_code"], "210112");

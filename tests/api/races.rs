@@ -381,7 +381,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         )
         .1["access_token"]
             .as_str()
-            .unwrap_or_default()
+            .unwrap()
             .to_string()
     };
 
@@ -394,7 +394,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         json!({"username": "race_owner", "password": PASSWORD, "uscc": uscc(7001), "name": "沈阳双进程有限公司", "district_code": "210106"}),
     );
     assert_eq!(s, 201, "{reg}");
-    let owner = reg["access_token"].as_str().unwrap_or_default().to_string();
+    let owner = reg["access_token"].as_str().unwrap().to_string();
     let (_, me) = call(
         &a.base,
         reqwest::Method::GET,
@@ -402,7 +402,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         Some(&owner),
         None,
     );
-    let enterprise = me["enterprise"]["id"].as_i64().unwrap_or_default();
+    let enterprise = me["enterprise"]["id"].as_i64().unwrap();
     let (s, r) = post(
         &b.base,
         "/api/v1/users",
@@ -410,7 +410,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         json!({"username": "race_reviewer", "password": PASSWORD, "role": "reviewer"}),
     );
     assert_eq!(s, 201, "{r}");
-    let reviewer_id = r["id"].as_i64().unwrap_or_default();
+    let reviewer_id = r["id"].as_i64().unwrap();
     let reviewer = login(&a.base, "race_reviewer");
     let year = chrono::Utc::now()
         .date_naive()
@@ -425,7 +425,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         json!({"enterprise_id": enterprise, "tier": "srdi_sme", "year": year}),
     );
     assert_eq!(s, 201, "{app}");
-    let id = app["id"].as_i64().unwrap_or_default();
+    let id = app["id"].as_i64().unwrap();
     let (s, _) = post(
         &b.base,
         &format!("/api/v1/applications/{id}/submit"),

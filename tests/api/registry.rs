@@ -9,7 +9,7 @@ fn fields(v: &Value) -> Vec<String> {
     v["errors"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .iter()
         .map(|e| e["field"].as_str().unwrap_or("").to_string())
         .collect()
@@ -54,7 +54,7 @@ fn patch_needs_a_fresh_etag() {
         .headers()
         .get("etag")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     assert_eq!(body(r)["etag"], etag.as_str());
     let patch = |tag: Option<&str>, b: Value| {
@@ -154,7 +154,7 @@ fn facts_are_validated_kept_exact_and_historied() {
     let text = app
         .get(&format!("/api/v1/enterprises/{id}/facts"), &token)
         .text()
-        .unwrap_or_default();
+        .unwrap();
     assert!(text.contains("\"operating_revenue\":4006.3"), "{text}");
     let hist = body(app.get(&format!("/api/v1/enterprises/{id}/facts/history"), &token));
     assert_eq!(hist.as_array().map(Vec::len), Some(2));
@@ -303,7 +303,7 @@ fn listing_filters_and_cursor_pagination() {
             None => "/api/v1/enterprises?limit=3".to_string(),
         };
         let page = body(app.get(&q, &admin));
-        for e in page["items"].as_array().cloned().unwrap_or_default() {
+        for e in page["items"].as_array().cloned().unwrap() {
             seen.push(e["id"].as_i64().unwrap_or(0));
         }
         match page["next_cursor"].as_str() {
@@ -384,7 +384,7 @@ fn imports_are_all_or_nothing_with_line_numbers() {
         .unwrap_or(0);
     assert!(
         ladder::models::facts::for_enterprise(&mut conn, id)
-            .unwrap_or_default()
+            .unwrap()
             .is_empty()
     );
 }

@@ -74,7 +74,7 @@ fn csv_and_xlsx_agree(rows: &[Vec<String>], xlsx: &[u8]) {
     );
     for (i, t) in totals.iter().enumerate() {
         let x: Vec<String> = (0..12)
-            .map(|c| summary.get((i + 1, c)).map(cell_text).unwrap_or_default())
+            .map(|c| summary.get((i + 1, c)).map(cell_text).unwrap())
             .collect();
         // CSV columns: 3 label, 4 measure, 5 scope, 9..18 the figures (pace at 14).
         let expected: Vec<String> = [3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17]
@@ -91,7 +91,7 @@ fn csv_and_xlsx_agree(rows: &[Vec<String>], xlsx: &[u8]) {
     ] {
         let range = wb.worksheet_range(sheet).unwrap_or_else(|e| panic!("{e}"));
         let headers: Vec<String> = (0..range.width())
-            .map(|c| range.get((0, c)).map(cell_text).unwrap_or_default())
+            .map(|c| range.get((0, c)).map(cell_text).unwrap())
             .collect();
         let mut compared = 0;
         for r in rows.iter().filter(|r| r[6] == dimension) {
@@ -108,7 +108,7 @@ fn csv_and_xlsx_agree(rows: &[Vec<String>], xlsx: &[u8]) {
                 "{sheet} name of {}",
                 r[7]
             );
-            let x = range.get((row, col)).map(cell_text).unwrap_or_default();
+            let x = range.get((row, col)).map(cell_text).unwrap();
             assert!(
                 same(&x, &r[10]),
                 "{sheet} {} × {}: {x} vs {}",
@@ -323,14 +323,14 @@ fn rollup_matches_a_hand_count() {
             .and_then(|v| v.to_str().ok()),
         Some("text/csv; charset=utf-8")
     );
-    let text = csv.text().unwrap_or_default();
+    let text = csv.text().unwrap();
     let rows = parse_csv(&text);
     let lg_id = lg["id"].to_string();
     let lg_total = rows
         .iter()
         .find(|r| r[2] == lg_id && r[6] == "合计 total")
         .cloned()
-        .unwrap_or_default();
+        .unwrap();
     assert_eq!(
         lg_total.get(9..13).map(|c| c.to_vec()),
         Some(vec!["10".into(), "3".into(), "7".into(), "30.0".into()]),
@@ -341,12 +341,12 @@ fn rollup_matches_a_hand_count() {
         &official,
     );
     assert_eq!(xlsx.status(), 200);
-    let bytes = xlsx.bytes().unwrap_or_default();
+    let bytes = xlsx.bytes().unwrap();
     csv_and_xlsx_agree(&rows, &bytes);
 
     // Officials read; only admins change quotas; a stale etag is refused.
     let q = body(app.get(&format!("/api/v1/quotas/{}", lg["id"]), &admin));
-    let etag = q["etag"].as_str().unwrap_or_default().to_string();
+    let etag = q["etag"].as_str().unwrap().to_string();
     let patch = |token: &str, tag: &str, target: i64| {
         app.client
             .request(
@@ -380,7 +380,7 @@ fn the_plan_is_seeded_for_2025_and_2026() {
     let admin = app.admin();
     for year in [2025, 2026] {
         let qs = body(app.get(&format!("/api/v1/quotas?year={year}"), &admin));
-        let qs = qs.as_array().cloned().unwrap_or_default();
+        let qs = qs.as_array().cloned().unwrap();
         assert_eq!(qs.len(), 8, "{year}");
         let find = |tiers: Value| {
             qs.iter()
@@ -427,7 +427,7 @@ fn certification_imports_are_all_or_nothing() {
     let fields: Vec<&str> = b["errors"]
         .as_array()
         .map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect())
-        .unwrap_or_default();
+        .unwrap();
     assert!(fields.contains(&"items[1].uscc"), "{fields:?}");
     let mut conn = app.conn();
     assert!(
@@ -454,7 +454,7 @@ fn certification_imports_are_all_or_nothing() {
     let audit = app
         .get("/api/v1/audit?entity=certification", &admin)
         .text()
-        .unwrap_or_default();
+        .unwrap();
     assert!(
         audit.contains("certification.import") && audit.contains("imported"),
         "{audit}"

@@ -133,7 +133,7 @@ pub fn today() -> chrono::NaiveDate {
 pub fn post_ok(app: &TestApp, path: &str, token: &str, b: &Value, status: u16) -> Value {
     let r = app.post(path, Some(token), b);
     let got = r.status().as_u16();
-    let text = r.text().unwrap_or_default();
+    let text = r.text().unwrap();
     assert_eq!(got, status, "POST {path} {b}: {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
@@ -154,7 +154,7 @@ pub fn create(
         201,
     );
     assert_eq!(b["state"], "draft");
-    b["id"].as_i64().unwrap_or_default()
+    b["id"].as_i64().unwrap()
 }
 
 pub fn act(app: &TestApp, token: &str, id: i64, action: &str, b: &Value) -> Response {
@@ -171,11 +171,11 @@ pub fn review_all(application: &Value) -> Value {
     for c in application["prescreen"]["result"]["criteria"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
     {
         if c["review"] == true {
             map.insert(
-                c["id"].as_str().unwrap_or_default().to_string(),
+                c["id"].as_str().unwrap().to_string(),
                 Value::Bool(true),
             );
         }
@@ -214,7 +214,7 @@ pub fn put_facts(app: &TestApp, token: &str, enterprise: i32, facts: &[(i32, Val
         assert!(
             r.status().is_success(),
             "facts {year}: {}",
-            r.text().unwrap_or_default()
+            r.text().unwrap()
         );
     }
 }
@@ -264,14 +264,14 @@ fn certifications_of(app: &TestApp, token: &str, enterprise: i32) -> Vec<Value> 
     ))["items"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
 }
 
 fn criterion(result: &Value, id: &str) -> Value {
     result["criteria"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .into_iter()
         .find(|c| c["id"] == id)
         .unwrap_or(Value::Null)
@@ -290,10 +290,10 @@ fn full_lifecycle_from_registration_to_revocation() {
     assert_eq!(reg.status(), 201);
     let owner = body(reg)["access_token"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     let me = body(app.get("/api/v1/me", &owner));
-    let enterprise = me["enterprise"]["id"].as_i64().unwrap_or_default() as i32;
+    let enterprise = me["enterprise"]["id"].as_i64().unwrap() as i32;
     assert!(enterprise > 0, "{me}");
     put_facts(&app, &owner, enterprise, &srdi_facts("1500", "1200"));
 
@@ -303,7 +303,7 @@ fn full_lifecycle_from_registration_to_revocation() {
     assert_eq!(submitted["state"], "submitted");
     let outcome = submitted["prescreen_outcome"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     assert!(
         ["eligible", "ineligible", "incomplete"].contains(&outcome.as_str()),
@@ -346,13 +346,13 @@ fn full_lifecycle_from_registration_to_revocation() {
     assert_eq!(approved["state"], "approved", "{approved}");
     let number = approved["certification"]["number"]
         .as_str()
-        .unwrap_or_default()
+        .unwrap()
         .to_string();
     assert_eq!(number, format!("SY-SR-{}-0001", today().year()));
     let history: Vec<String> = approved["history"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .iter()
         .map(|e| e["to_state"].as_str().unwrap_or("").to_string())
         .collect();
@@ -373,11 +373,11 @@ fn full_lifecycle_from_registration_to_revocation() {
     let valid_to = today()
         .checked_add_months(Months::new(36))
         .and_then(|d| d.pred_opt())
-        .unwrap_or_default();
+        .unwrap();
     assert_eq!(cert["valid_to"], valid_to.to_string());
     assert_eq!(cert["application_id"], id);
     assert_eq!(cert["ruleset_id"], approved["ruleset_id"]);
-    let cert_id = cert["id"].as_i64().unwrap_or_default();
+    let cert_id = cert["id"].as_i64().unwrap();
     let active = body(app.get(
         &format!(
             "/api/v1/certifications?tier=srdi_sme&active_on={}&district=210106",
@@ -428,7 +428,7 @@ fn full_lifecycle_from_registration_to_revocation() {
     let actions: Vec<String> = trail["items"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .iter()
         .map(|e| e["action"].as_str().unwrap_or("").to_string())
         .collect();
@@ -448,7 +448,7 @@ fn full_lifecycle_from_registration_to_revocation() {
     let actions: Vec<String> = trail["items"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .iter()
         .map(|e| e["action"].as_str().unwrap_or("").to_string())
         .collect();
@@ -460,7 +460,7 @@ fn full_lifecycle_from_registration_to_revocation() {
 fn assert_409_naming(r: Response, state: &str, what: &str) {
     assert_eq!(r.status(), 409, "{what}");
     let b = body(r);
-    let detail = b["detail"].as_str().unwrap_or_default();
+    let detail = b["detail"].as_str().unwrap();
     assert!(detail.contains(&format!("is {state}")), "{what}: {detail}");
 }
 
@@ -626,7 +626,7 @@ fn decisions_are_validated() {
         body(r)["errors"]
             .as_array()
             .cloned()
-            .unwrap_or_default()
+            .unwrap()
             .iter()
             .map(|e| e["field"].as_str().unwrap_or("").to_string())
             .collect()
@@ -859,7 +859,7 @@ fn enterprises_see_only_their_own_applications_and_certifications() {
     let ids: Vec<i64> = listed["items"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
+        .unwrap()
         .iter()
         .map(|a| a["id"].as_i64().unwrap_or(0))
         .collect();
@@ -903,7 +903,7 @@ fn a_renewal_follows_on_from_the_title_it_renews() {
     let old_from = old_to
         .checked_sub_months(Months::new(36))
         .and_then(|d| d.succ_opt())
-        .unwrap_or_default();
+        .unwrap();
     let old = insert_certification_until(
         &app,
         w.enterprise,
@@ -949,7 +949,7 @@ fn a_renewal_follows_on_from_the_title_it_renews() {
         &json!({"decision": "approve", "comment": "复核通过", "review": review_all(&full)}),
     ));
     assert_eq!(approved["state"], "approved", "{approved}");
-    let new_from = old_to.succ_opt().unwrap_or_default();
+    let new_from = old_to.succ_opt().unwrap();
     assert_eq!(
         approved["certification"]["valid_from"],
         new_from.to_string()
