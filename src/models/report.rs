@@ -1,9 +1,9 @@
 //! Aggregate queries for the rollup. Counting happens in the database: each query returns
 //! at most districts × clusters rows, whatever the number of certifications.
 //!
-//! Raw SQL, written once with PostgreSQL's numbered `$n` placeholders; on SQLite they become
-//! `?n`, its numbered form, so both bind the same values to the same places. Tier codes and
-//! the scope are checked against the reference tables before they are spliced in.
+//! Raw SQL with numbered placeholders in each backend's spelling (`$n` on PostgreSQL, `?n` on
+//! SQLite), so both bind the same values to the same places. Every value is bound — dates,
+//! tier codes, the scope — nothing is spliced into the text.
 
 use crate::db::DbConnection;
 use chrono::NaiveDate;
@@ -64,40 +64,54 @@ struct Row13 {
 /// Up to 13 days per query: the report date and the month ends before it.
 pub const MAX_DAYS: usize = 13;
 
-/// The SQL text for the connection's backend (see the module note on placeholders).
-fn for_backend(conn: &DbConnection, sql: String) -> String {
-    match conn {
-        DbConnection::Postgres(_) => sql,
-        DbConnection::Sqlite(_) => sql.replace('$', "?"),
+/// Placeholder `n` (1-based) for the connection's backend.
+#[derive(Clone, Copy)]
+struct Placeholders {
+    postgres: bool,
+}
+
+impl Placeholders {
+    fn of(conn: &DbConnection) -> Placeholders {
+        Placeholders {
+            postgres: matches!(conn, DbConnection::Postgres(_)),
+        }
+    }
+
+    fn at(self, n: usize) -> String {
+        if self.postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    }
+
+    /// `count` placeholders from `first` on, comma-separated (an `IN (…)` list).
+    fn list(self, first: usize, count: usize) -> String {
+        (first..first + count)
+            .map(|n| self.at(n))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
-fn in_list(tiers: &[String]) -> String {
-    tiers
-        .iter()
-        .map(|t| format!("'{}'", t.replace('\'', "")))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn scope_clause(scope: Option<&str>) -> String {
+/// ` AND e.district_code = <placeholder n>` when a scope is given.
+fn scope_clause(p: Placeholders, scope: Option<&str>, n: usize) -> String {
     match scope {
-        Some(s) => format!(" AND e.district_code = '{}'", s.replace('\'', "")),
+        Some(_) => format!(" AND e.district_code = {}", p.at(n)),
         None => String::new(),
     }
 }
 
-/// The condition "counted on day $n" for a measure.
-fn counted_on(measure: Measure, n: usize) -> String {
+/// The condition "counted on day `n`" for a measure (placeholder 1 is the year's start).
+fn counted_on(p: Placeholders, measure: Measure, n: usize) -> String {
+    let (start, day) = (p.at(1), p.at(n));
     match measure {
         Measure::New => format!(
-            "c.issued_on >= $1 AND c.issued_on <= ${n} AND (c.revoked_on IS NULL OR c.revoked_on > ${n})"
+            "c.issued_on >= {start} AND c.issued_on <= {day} AND (c.revoked_on IS NULL OR c.revoked_on > {day})"
         ),
-        Measure::Active => {
-            format!(
-                "c.valid_from <= ${n} AND c.valid_to >= ${n} AND (c.revoked_on IS NULL OR c.revoked_on > ${n})"
-            )
-        }
+        Measure::Active => format!(
+            "c.valid_from <= {day} AND c.valid_to >= {day} AND (c.revoked_on IS NULL OR c.revoked_on > {day})"
+        ),
     }
 }
 
@@ -111,22 +125,27 @@ pub fn certification_counts(
     year_start: NaiveDate,
     days: &[NaiveDate],
 ) -> QueryResult<Vec<GroupCounts>> {
+    if tiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let p = Placeholders::of(conn);
     let n = days.len().min(MAX_DAYS);
     let mut sums = Vec::with_capacity(MAX_DAYS);
     for i in 0..MAX_DAYS {
         if i < n {
             sums.push(format!(
                 "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS c{i}",
-                counted_on(measure, i + 2)
+                counted_on(p, measure, i + 2)
             ));
         } else {
             sums.push(format!("CAST(0 AS BIGINT) AS c{i}"));
         }
     }
-    let last = n + 1;
+    // $1 the year's start, $2..=$(n+1) the days, then the tiers, then the scope.
+    let (start, last) = (p.at(1), p.at(n + 1));
     let prefilter = match measure {
-        Measure::New => format!("c.issued_on >= $1 AND c.issued_on <= ${last}"),
-        Measure::Active => format!("c.valid_to >= $1 AND c.valid_from <= ${last}"),
+        Measure::New => format!("c.issued_on >= {start} AND c.issued_on <= {last}"),
+        Measure::Active => format!("c.valid_to >= {start} AND c.valid_from <= {last}"),
     };
     let sql = format!(
         "SELECT e.district_code AS district, e.cluster_code AS cluster, {} \
@@ -134,14 +153,20 @@ pub fn certification_counts(
          WHERE c.tier IN ({}) AND {prefilter}{} \
          GROUP BY e.district_code, e.cluster_code",
         sums.join(", "),
-        in_list(tiers),
-        scope_clause(scope)
+        p.list(n + 2, tiers.len()),
+        scope_clause(p, scope, n + 2 + tiers.len())
     );
-    let mut q = diesel::sql_query(for_backend(conn, sql))
+    let mut q = diesel::sql_query(sql)
         .into_boxed()
         .bind::<Date, _>(year_start);
     for d in &days[..n] {
         q = q.bind::<Date, _>(*d);
+    }
+    for t in tiers {
+        q = q.bind::<Text, _>(t.clone());
+    }
+    if let Some(s) = scope {
+        q = q.bind::<Text, _>(s.to_string());
     }
     let rows: Vec<Row13> = q.load(conn)?;
     Ok(rows
@@ -173,17 +198,28 @@ pub fn bare_count(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
+    if tiers.is_empty() {
+        return Ok(0);
+    }
+    let p = Placeholders::of(conn);
     let sql = format!(
         "SELECT COUNT(*) AS n FROM certifications c JOIN enterprises e ON e.id = c.enterprise_id \
          WHERE c.tier IN ({}) AND {}{}",
-        in_list(tiers),
-        counted_on(measure, 2),
-        scope_clause(scope)
+        p.list(3, tiers.len()),
+        counted_on(p, measure, 2),
+        scope_clause(p, scope, 3 + tiers.len())
     );
-    let r: N = diesel::sql_query(for_backend(conn, sql))
+    let mut q = diesel::sql_query(sql)
+        .into_boxed()
         .bind::<Date, _>(year_start)
-        .bind::<Date, _>(day)
-        .get_result(conn)?;
+        .bind::<Date, _>(day);
+    for t in tiers {
+        q = q.bind::<Text, _>(t.clone());
+    }
+    if let Some(s) = scope {
+        q = q.bind::<Text, _>(s.to_string());
+    }
+    let r: N = q.get_result(conn)?;
     Ok(r.n)
 }
 
@@ -203,17 +239,27 @@ pub fn pipeline(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
+    if tiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let p = Placeholders::of(conn);
     let sql = format!(
         "SELECT a.state AS state, a.prescreen_outcome AS prescreen, COUNT(*) AS n \
          FROM applications a JOIN enterprises e ON e.id = a.enterprise_id \
-         WHERE a.tier IN ({}) AND a.year = $1 AND a.state IN ('submitted', 'under_review'){} \
+         WHERE a.tier IN ({}) AND a.year = {} AND a.state IN ('submitted', 'under_review'){} \
          GROUP BY a.state, a.prescreen_outcome",
-        in_list(tiers),
-        scope_clause(scope)
+        p.list(2, tiers.len()),
+        p.at(1),
+        scope_clause(p, scope, 2 + tiers.len())
     );
-    let rows: Vec<P> = diesel::sql_query(for_backend(conn, sql))
-        .bind::<Integer, _>(year)
-        .load(conn)?;
+    let mut q = diesel::sql_query(sql).into_boxed().bind::<Integer, _>(year);
+    for t in tiers {
+        q = q.bind::<Text, _>(t.clone());
+    }
+    if let Some(s) = scope {
+        q = q.bind::<Text, _>(s.to_string());
+    }
+    let rows: Vec<P> = q.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|p| (p.state, p.prescreen, p.n))
