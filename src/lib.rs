@@ -57,16 +57,18 @@ impl Application {
         clock::install(config.clock);
         let pool = db::connect(&config.database_url, config.pool_size)?;
         let mut conn = pool.get()?;
-        db::run_migrations(&mut conn)?;
-        services::audit::seal_legacy(&mut conn, &key_source)?;
-        services::reference::seed(&mut conn)?;
-        services::rulesets::seed_shipped(&mut conn)?;
-        services::quotas::seed_plan(&mut conn)
-            .map_err(|e| anyhow::anyhow!("seeding quotas: {e:?}"))?;
-        let secret = match &config.jwt_secret {
-            Some(s) => s.expose_secret().as_bytes().to_vec(),
-            None => services::auth::jwt_secret(&mut conn)?,
-        };
+        let secret = db::with_setup_lock(&mut conn, |conn| {
+            db::run_migrations(conn)?;
+            services::audit::seal_legacy(conn, &key_source)?;
+            services::reference::seed(conn)?;
+            services::rulesets::seed_shipped(conn)?;
+            services::quotas::seed_plan(conn)
+                .map_err(|e| anyhow::anyhow!("seeding quotas: {e:?}"))?;
+            Ok(match &config.jwt_secret {
+                Some(s) => s.expose_secret().as_bytes().to_vec(),
+                None => services::auth::jwt_secret(conn)?,
+            })
+        })?;
         drop(conn);
         let keys = Keys::new(&secret, &config.issuer, config.access_ttl);
         let hashing = Hashing::new(config.max_concurrent_hashes);

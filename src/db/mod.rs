@@ -135,6 +135,36 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("running migrations: {e}"))
 }
 
+/// The key of the set-up lock ("ladder" in ASCII).
+const SETUP_LOCK: i64 = 0x6c61_6464_6572;
+
+/// Runs `f` (migrations, seeding, the first-start secrets) holding the set-up lock, so that
+/// processes starting at once on one database set it up one after another: on PostgreSQL a
+/// session advisory lock (without it, two first starts collide in `CREATE TABLE` and one
+/// dies); on SQLite, a single file's writers are serialised by the database itself.
+pub fn with_setup_lock<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use diesel::RunQueryDsl;
+    let postgres = matches!(conn, DbConnection::Postgres(_));
+    if postgres {
+        diesel::sql_query(format!("SELECT pg_advisory_lock({SETUP_LOCK})"))
+            .execute(conn)
+            .map_err(|e| anyhow::anyhow!("taking the set-up lock: {e}"))?;
+    }
+    let result = f(conn);
+    if postgres {
+        let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({SETUP_LOCK})"))
+            .execute(conn)
+            .map_err(|e| anyhow::anyhow!("releasing the set-up lock: {e}"));
+        if result.is_ok() {
+            unlocked?;
+        }
+    }
+    result
+}
+
 /// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so a writer takes the write lock
 /// up front and waits on `busy_timeout` instead of failing mid-way on a lock upgrade; on
 /// PostgreSQL a plain transaction. Nested calls become savepoints.

@@ -140,10 +140,7 @@ fn idempotent_client_creation_keeps_no_secret_and_rechecks_the_caller() {
     let first = post_with_key(&app, &token, "/api/v1/clients", "k-1", &req);
     assert_eq!(first.status(), 201);
     let first = body(first);
-    let secret = first["client_secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let secret = first["client_secret"].as_str().unwrap().to_string();
     assert!(secret.len() > 20);
     // Nothing kept holds the secret.
     let kept = stored_bodies(&app);

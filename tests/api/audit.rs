@@ -144,10 +144,7 @@ fn the_trail_is_listed_by_entity_and_paged() {
             .as_str()
             .is_some_and(|a| a.contains(&format!("owner{}", 5201)))
     );
-    let cursor = first["next_cursor"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
     assert!(!cursor.is_empty());
     let rest = body(app.get(
         &format!("/api/v1/audit?entity=application&id={id}&limit=2&cursor={cursor}"),
@@ -377,8 +374,7 @@ fn a_truncated_chain_fails_verify_head() {
     // The CLI: `ladder audit verify --head FILE` exits non-zero naming the entry.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let file = dir.path().join("head.json");
-    std::fs::write(&file, serde_json::to_string(&cp).unwrap())
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&file, serde_json::to_string(&cp).unwrap()).unwrap_or_else(|e| panic!("{e}"));
     let key = app
         .state
         .config

@@ -43,16 +43,10 @@ fn login_me_refresh_rotation_and_reuse() {
     assert_eq!(me["role"], "official");
     assert!(me.get("password_hash").is_none());
 
-    let r1 = tokens["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r1 = tokens["refresh_token"].as_str().unwrap().to_string();
     let rotated = app.post("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}));
     assert_eq!(rotated.status(), 200);
-    let r2 = body(rotated)["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let r2 = body(rotated)["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(r1, r2);
     // Reusing r1 is theft: 401, and the whole family (r2 too) is revoked.
     assert_eq!(
@@ -235,10 +229,7 @@ fn self_registration_creates_an_unverified_enterprise_and_its_owner() {
         &json!({"username": "acme", "password": PASSWORD, "uscc": code, "name": "沈阳测试机械有限公司", "district_code": "210106"}),
     );
     assert_eq!(r.status(), 201);
-    let token = body(r)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = body(r)["access_token"].as_str().unwrap().to_string();
     let me = body(app.get("/api/v1/me", &token));
     assert_eq!(me["role"], "enterprise");
     assert_eq!(me["enterprise"]["uscc"], code.as_str());
@@ -296,10 +287,7 @@ fn api_clients_use_the_client_credentials_grant() {
         &json!({"grant_type": "client_credentials", "client_id": cid, "client_secret": secret}),
     );
     assert_eq!(r.status(), 200);
-    let token = body(r)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = body(r)["access_token"].as_str().unwrap().to_string();
     let me = body(app.get("/api/v1/me", &token));
     assert_eq!(me["kind"], "client");
     assert_eq!(me["role"], "official");
@@ -310,10 +298,7 @@ fn api_clients_use_the_client_credentials_grant() {
     );
     assert_eq!(r.status(), 401);
     // Listing clients never shows a secret or its hash.
-    let list = app
-        .get("/api/v1/clients", &admin)
-        .text()
-        .unwrap();
+    let list = app.get("/api/v1/clients", &admin).text().unwrap();
     assert!(!list.contains(secret) && !list.contains("secret_hash") && !list.contains("$argon2"));
 }
 

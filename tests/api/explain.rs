@@ -89,19 +89,13 @@ fn the_readme_company_is_told_what_fails_by_how_much_and_what_to_obtain_first() 
     assert!(zh.contains("2.881%") && zh.contains("3%"), "{zh}");
 
     // 2025 passes at exactly 3 %: 120.189 of 4006.3.
-    let steps = r["summary"]["next_steps"]
-        .as_array()
-        .cloned()
-        .unwrap();
+    let steps = r["summary"]["next_steps"].as_array().cloned().unwrap();
     let raise: Vec<&Value> = steps.iter().filter(|s| s["kind"] == "raise").collect();
     assert_eq!(raise.len(), 1, "{steps:?}");
     assert_eq!(raise[0]["fact"], "rd_expense");
     assert_eq!(raise[0]["year"], 2024);
     assert!(
-        raise[0]["text_zh"]
-            .as_str()
-            .unwrap()
-            .contains("4.181"),
+        raise[0]["text_zh"].as_str().unwrap().contains("4.181"),
         "{:?}",
         raise[0]
     );

@@ -467,3 +467,88 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
     );
     assert_eq!(v["ok"], true, "{v}");
 }
+
+/// Issue 11 item 14: four processes started at the same moment on an empty PostgreSQL
+/// database all migrate, seed and serve (without the set-up lock one of them died in
+/// `CREATE TABLE` with a duplicate `pg_type` key, every time).
+#[test]
+fn four_processes_starting_at_once_on_a_new_postgres_database_all_serve() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
+        return;
+    };
+    if !admin_url.starts_with("postgres") {
+        eprintln!("skipped: TEST_DATABASE_URL is not a PostgreSQL URL");
+        return;
+    }
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let name = format!("ladder_start_{}", uuid::Uuid::new_v4().simple());
+    let admin_sql = |sql: &str| {
+        let mut c = diesel::pg::PgConnection::establish(&admin_url).unwrap();
+        c.batch_execute(sql).unwrap();
+    };
+    admin_sql(&format!("CREATE DATABASE {name}"));
+    let (base_url, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base_url}/{name}");
+    struct DropDb<F: Fn(&str)>(F, String);
+    impl<F: Fn(&str)> Drop for DropDb<F> {
+        fn drop(&mut self) {
+            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
+        }
+    }
+    let _cleanup = DropDb(admin_sql, name.clone());
+
+    let mut servers: Vec<Server> = (0..4)
+        .map(|_| {
+            let port = free_port();
+            let child = ladder_cmd(&url)
+                .arg("serve")
+                .env("LADDER_BIND", format!("127.0.0.1:{port}"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            Server {
+                child,
+                base: format!("http://127.0.0.1:{port}"),
+            }
+        })
+        .collect();
+    let client = Client::new();
+    for server in &mut servers {
+        let mut ready = false;
+        for _ in 0..600 {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(mut e) = server.child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("a process died at start ({status}): {err}");
+            }
+            if client
+                .get(format!("{}/readyz", server.base))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
+                ready = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(ready, "{} never became ready", server.base);
+    }
+    // One set of seeded data, not four: the shipped rule sets were published once.
+    let mut c = diesel::pg::PgConnection::establish(&url).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel::RunQueryDsl;
+    let n: N = diesel::sql_query("SELECT COUNT(*) AS n FROM rulesets")
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(n.n, 13, "the 13 shipped rule sets, once");
+}

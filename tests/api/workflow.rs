@@ -174,10 +174,7 @@ pub fn review_all(application: &Value) -> Value {
         .unwrap()
     {
         if c["review"] == true {
-            map.insert(
-                c["id"].as_str().unwrap().to_string(),
-                Value::Bool(true),
-            );
+            map.insert(c["id"].as_str().unwrap().to_string(), Value::Bool(true));
         }
     }
     Value::Object(map)
@@ -288,10 +285,7 @@ fn full_lifecycle_from_registration_to_revocation() {
         &json!({"username": "lifecycle", "password": PASSWORD, "uscc": uscc(4001), "name": "沈阳全程有限公司", "district_code": "210106"}),
     );
     assert_eq!(reg.status(), 201);
-    let owner = body(reg)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let owner = body(reg)["access_token"].as_str().unwrap().to_string();
     let me = body(app.get("/api/v1/me", &owner));
     let enterprise = me["enterprise"]["id"].as_i64().unwrap() as i32;
     assert!(enterprise > 0, "{me}");
@@ -301,10 +295,7 @@ fn full_lifecycle_from_registration_to_revocation() {
     let id = create(&app, &owner, enterprise, "srdi_sme", today().year(), false);
     let submitted = body(act(&app, &owner, id, "submit", &json!({})));
     assert_eq!(submitted["state"], "submitted");
-    let outcome = submitted["prescreen_outcome"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let outcome = submitted["prescreen_outcome"].as_str().unwrap().to_string();
     assert!(
         ["eligible", "ineligible", "incomplete"].contains(&outcome.as_str()),
         "{submitted}"
