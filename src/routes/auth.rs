@@ -356,9 +356,7 @@ fn oauth(code: &'static str, detail: &str, field: Option<&str>, basic: bool) -> 
         detail: detail.to_string(),
         fields: field
             .map(|f| vec![FieldError::new(f, code, detail)])
-            .into_iter()
-            .flatten()
-            .collect(),
+            .unwrap_or_default(),
         basic,
     }))
 }

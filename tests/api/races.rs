@@ -254,6 +254,45 @@ fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Drops its PostgreSQL database when the test ends, however it ends.
+struct DropDb {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for DropDb {
+    fn drop(&mut self) {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        if let Ok(mut c) = diesel::pg::PgConnection::establish(&self.admin_url) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// A new, empty PostgreSQL database beside `admin_url`: its URL, and the guard that drops it.
+fn fresh_database(admin_url: &str, prefix: &str) -> (String, DropDb) {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    diesel::pg::PgConnection::establish(admin_url)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    let (base_url, _) = admin_url.rsplit_once('/').unwrap_or((admin_url, ""));
+    let url = format!("{base_url}/{name}");
+    (
+        url,
+        DropDb {
+            admin_url: admin_url.to_string(),
+            name,
+        },
+    )
+}
+
 const SECRET: &str = "cross-process-race-test-secret-0123456789abcdef";
 
 fn ladder_cmd(url: &str) -> std::process::Command {
@@ -301,25 +340,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
         eprintln!("skipped: TEST_DATABASE_URL is not a PostgreSQL URL");
         return;
     }
-    use diesel::Connection;
-    use diesel::connection::SimpleConnection;
-    let name = format!("ladder_race_{}", uuid::Uuid::new_v4().simple());
-    let admin_sql = |sql: &str| {
-        let mut c =
-            diesel::pg::PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
-        c.batch_execute(sql)
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    };
-    admin_sql(&format!("CREATE DATABASE {name}"));
-    let (base_url, _) = admin_url.rsplit_once('/').unwrap_or((&admin_url, ""));
-    let url = format!("{base_url}/{name}");
-    struct DropDb<F: Fn(&str)>(F, String);
-    impl<F: Fn(&str)> Drop for DropDb<F> {
-        fn drop(&mut self) {
-            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
-        }
-    }
-    let _cleanup = DropDb(admin_sql, name.clone());
+    let (url, _cleanup) = fresh_database(&admin_url, "ladder_race");
 
     // The first admin through the CLI, as an operator would.
     let mut create = ladder_cmd(&url)
@@ -481,23 +502,7 @@ fn four_processes_starting_at_once_on_a_new_postgres_database_all_serve() {
         eprintln!("skipped: TEST_DATABASE_URL is not a PostgreSQL URL");
         return;
     }
-    use diesel::Connection;
-    use diesel::connection::SimpleConnection;
-    let name = format!("ladder_start_{}", uuid::Uuid::new_v4().simple());
-    let admin_sql = |sql: &str| {
-        let mut c = diesel::pg::PgConnection::establish(&admin_url).unwrap();
-        c.batch_execute(sql).unwrap();
-    };
-    admin_sql(&format!("CREATE DATABASE {name}"));
-    let (base_url, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{base_url}/{name}");
-    struct DropDb<F: Fn(&str)>(F, String);
-    impl<F: Fn(&str)> Drop for DropDb<F> {
-        fn drop(&mut self) {
-            (self.0)(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1));
-        }
-    }
-    let _cleanup = DropDb(admin_sql, name.clone());
+    let (url, _cleanup) = fresh_database(&admin_url, "ladder_start");
 
     let mut servers: Vec<Server> = (0..4)
         .map(|_| {
@@ -540,6 +545,7 @@ fn four_processes_starting_at_once_on_a_new_postgres_database_all_serve() {
         assert!(ready, "{} never became ready", server.base);
     }
     // One set of seeded data, not four: the shipped rule sets were published once.
+    use diesel::Connection;
     let mut c = diesel::pg::PgConnection::establish(&url).unwrap();
     #[derive(diesel::QueryableByName)]
     struct N {
