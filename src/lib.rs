@@ -44,7 +44,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates, seeds the reference data and shipped rule sets, and loads keys.
+    /// Connects, migrates, runs the seeding steps not yet run (reference data, shipped rule
+    /// sets, the quota plan; see [`services::seed`]), and loads keys.
     pub fn prepare(config: Config) -> anyhow::Result<Application> {
         let (audit_key, key_source) = services::audit::resolve_key(
             &config.database_url,
@@ -60,10 +61,7 @@ impl Application {
         let secret = db::with_setup_lock(&mut conn, |conn| {
             db::run_migrations(conn)?;
             services::audit::seal_legacy(conn, &key_source)?;
-            services::reference::seed(conn)?;
-            services::rulesets::seed_shipped(conn)?;
-            services::quotas::seed_plan(conn)
-                .map_err(|e| anyhow::anyhow!("seeding quotas: {e:?}"))?;
+            services::seed::run(conn)?;
             Ok(match &config.jwt_secret {
                 Some(s) => s.expose_secret().as_bytes().to_vec(),
                 None => services::auth::jwt_secret(conn)?,

@@ -24,6 +24,13 @@ pub struct AuthLimiter {
     limiter: Option<Arc<Keyed>>,
 }
 
+/// The client's address as the service knows it: the TCP peer (forwarding headers are not
+/// trusted, since a client could name any address there). The one source for the rate limit,
+/// the failed-login counts per address and anything else keyed by client.
+pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
+}
+
 impl AuthLimiter {
     /// `per_minute` requests a minute from one address, all of them allowed as a burst;
     /// 0 turns the limit off.
@@ -34,17 +41,16 @@ impl AuthLimiter {
         }
     }
 
-    /// Counts one request from the caller's TCP peer address (forwarding headers are not
-    /// trusted: a client could name any address there). Past the quota: 429 with the whole
+    /// Counts one request from the caller's address ([`client_ip`]). Past the quota: 429 with the whole
     /// seconds until the next request is allowed as `Retry-After`.
     pub fn check(&self, req: &HttpRequest) -> AppResult<()> {
-        let (Some(limiter), Some(peer)) = (&self.limiter, req.peer_addr()) else {
+        let (Some(limiter), Some(ip)) = (&self.limiter, client_ip(req)) else {
             return Ok(());
         };
         if limiter.len() > PRUNE_ABOVE {
             limiter.retain_recent();
         }
-        limiter.check_key(&peer.ip()).map_err(|not_until| {
+        limiter.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             AppError::TooManyRequests {
                 // Round up: a client that waits the whole `Retry-After` is let in.

@@ -9,6 +9,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    data_migrations (id) {
+        id -> Text,
+        applied_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     claims (id) {
         id -> Integer,
         enterprise_id -> Integer,
@@ -321,6 +328,7 @@ diesel::joinable!(certifications -> applications (application_id));
 diesel::joinable!(certifications -> rulesets (ruleset_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    data_migrations,
     claims,
     settings,
     districts,

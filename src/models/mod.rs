@@ -4,6 +4,7 @@ pub mod application;
 pub mod audit;
 pub mod certification;
 pub mod claim;
+pub mod data_migration;
 pub mod enterprise;
 pub mod facts;
 pub mod idempotency;

@@ -129,16 +129,22 @@ pub fn ensure_tier(conn: &mut DbConnection, row: &Tier) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn ensure_indicator(conn: &mut DbConnection, row: &IndicatorRow) -> QueryResult<()> {
-    let found: Option<String> = indicators::table
-        .find(&row.code)
-        .select(indicators::code)
-        .first(conn)
-        .optional()?;
-    if found.is_none() {
+/// Replaces every indicator row with `rows`.
+pub fn replace_indicators(conn: &mut DbConnection, rows: &[IndicatorRow]) -> QueryResult<()> {
+    diesel::delete(indicators::table).execute(conn)?;
+    for row in rows {
         diesel::insert_into(indicators::table)
             .values(row)
             .execute(conn)?;
     }
+    Ok(())
+}
+
+/// Locks a tier's row until the transaction ends (PostgreSQL; SQLite writers are already
+/// serial): the writes that must see each other per tier, such as publishing, queue here.
+pub fn lock_tier(conn: &mut DbConnection, code: &str) -> QueryResult<()> {
+    diesel::update(tiers::table.filter(tiers::code.eq(code)))
+        .set(tiers::code.eq(tiers::code))
+        .execute(conn)?;
     Ok(())
 }

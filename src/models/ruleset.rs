@@ -112,7 +112,7 @@ pub fn in_force(
                 .is_null()
                 .or(rulesets::effective_to.ge(day)),
         )
-        .order(rulesets::effective_from.desc())
+        .order((rulesets::effective_from.desc(), rulesets::version.desc()))
         .select(RuleSetRow::as_select())
         .first(conn)
         .optional()

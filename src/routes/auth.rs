@@ -76,8 +76,7 @@ pub struct MeResponse {
 /// The address failed logins are counted against: the TCP peer (a proxy's forwarding headers
 /// are not trusted, so a client cannot pick another address to dodge its lockout).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
+    crate::auth::limit::client_ip(req).map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
 }
 
 fn bad_credentials() -> AppError {

@@ -38,6 +38,137 @@ pub struct AsOfQuery {
     pub as_of: Option<String>,
 }
 
+/// The evaluation result as the OpenAPI document describes it (API.md "Evaluation result"
+/// and "Evaluation result, explained"). The body itself is the engine's `Evaluation`
+/// serialised with the rule set it used; `surface::the_evaluation_schema_describes_every_field`
+/// checks that every field of a real result is described here, so the two cannot drift.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct EvaluationResult {
+    pub tier: String,
+    pub as_of: chrono::NaiveDate,
+    pub ruleset: RuleSetRef,
+    #[schema(value_type = String, example = "eligible")]
+    /// `eligible`, `ineligible`, or `incomplete` (a missing fact could still decide it).
+    pub outcome: String,
+    /// `standard` or `direct` when eligible, else `null`.
+    pub route: Option<String>,
+    /// Points earned (a lower bound while facts are missing); a decimal.
+    #[schema(value_type = Option<f64>)]
+    pub score: Option<String>,
+    /// The most the score could reach if the missing facts arrived; absent when exact.
+    #[schema(value_type = Option<f64>)]
+    pub score_max: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub pass_mark: Option<String>,
+    /// The grade band of a points model, where it has one.
+    pub grade: Option<String>,
+    /// The company stage that chose the weights of a points model.
+    pub stage: Option<String>,
+    /// The alternative scheme that granted the tier, for rule sets with schemes.
+    pub scheme: Option<String>,
+    pub criteria: Vec<CriterionView>,
+    /// Facts whose absence leaves some criterion undecided, each once, as `"2025.rd_expense"`.
+    pub missing: Vec<String>,
+    pub summary: Option<SummaryView>,
+}
+
+/// The rule set an evaluation used.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct RuleSetRef {
+    pub id: i32,
+    pub version: i32,
+    pub name: String,
+    /// `draft`, `published` or `retired`.
+    pub status: String,
+    pub effective_from: chrono::NaiveDate,
+    pub effective_to: Option<chrono::NaiveDate>,
+}
+
+/// One criterion of an evaluation, with the enterprise's value and the requirement.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct CriterionView {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    /// `null` when a reviewer decides (`review`) or missing facts leave it open.
+    pub passed: Option<bool>,
+    /// A reviewer judges this criterion.
+    pub review: bool,
+    /// `false` where the published source leaves the reading unconfirmed (criteria.md).
+    pub confirmed: bool,
+    /// `base` (every route), `standard` or `direct`.
+    pub route: String,
+    /// The observed value: a decimal, a boolean, or `null`.
+    #[schema(value_type = Option<Object>)]
+    pub actual: Option<serde_json::Value>,
+    /// The requirement in the rule set's notation.
+    pub threshold: String,
+    /// Points earned by this criterion in a points model.
+    #[schema(value_type = Option<f64>)]
+    pub points: Option<String>,
+    /// The clause of the published source.
+    pub source: String,
+    pub missing: Vec<String>,
+    pub scheme: Option<String>,
+    pub dimension: Option<String>,
+    /// One plain sentence with the value and the requirement in units (中文).
+    pub explain_zh: Option<String>,
+    /// The same sentence in English.
+    pub explain_en: Option<String>,
+    /// On a failed or undecided quantitative test: the least value of one fact that passes
+    /// with every other fact unchanged; `null` when no single fact decides it.
+    pub shortfall: Option<ShortfallView>,
+    /// The "any one of" group of an alternative.
+    pub group: Option<String>,
+    /// A failed alternative that does not matter because another alternative passed.
+    pub not_needed: Option<bool>,
+}
+
+/// What one fact would have to be for a criterion to pass.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ShortfallView {
+    /// The catalog code.
+    pub fact: String,
+    pub year: i32,
+    /// `null` when the fact is not on file.
+    #[schema(value_type = Option<f64>)]
+    pub actual: Option<String>,
+    #[schema(value_type = f64)]
+    pub needed: String,
+    /// `needed − actual`; `null` when the fact is not on file.
+    #[schema(value_type = Option<f64>)]
+    pub gap: Option<String>,
+}
+
+/// What failed, what is open and what to do next.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SummaryView {
+    pub failed: Vec<String>,
+    pub undecided: Vec<String>,
+    pub next_steps: Vec<NextStepView>,
+}
+
+/// One thing the company can do.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct NextStepView {
+    /// `file_fact`, `raise`, `obtain_title` or `review`.
+    pub kind: String,
+    pub fact: Option<String>,
+    pub year: Option<i32>,
+    pub tier: Option<String>,
+    pub criterion: Option<String>,
+    pub text_zh: String,
+    pub text_en: String,
+}
+
+/// Eligibility for every tier in force.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct EligibilityView {
+    pub enterprise_id: i32,
+    pub as_of: chrono::NaiveDate,
+    pub items: Vec<EvaluationResult>,
+}
+
 /// Tier codes a dry run may say it holds.
 const MAX_HOLDS: usize = 100;
 
@@ -79,7 +210,7 @@ fn check_years(facts: &serde_json::Value, as_of: chrono::NaiveDate) -> AppResult
 /// in force on `as_of` (or a draft, with `ruleset_id`), criterion by criterion; nothing is stored.
 /// A tier with no rule set in force answers 422.
 #[utoipa::path(post, path = "/api/v1/evaluations", tag = "evaluations", request_body = EvaluationRequest,
-    responses((status = 200, description = "an evaluation result (API.md: Evaluation result)"), (status = 404), (status = 422, description = "bad input, or no rule set in force on that date")),
+    responses((status = 200, description = "an evaluation result (API.md: Evaluation result)", body = EvaluationResult), (status = 404), (status = 422, description = "bad input, or no rule set in force on that date")),
     security(("bearer" = [])))]
 pub async fn create_evaluation(
     pool: web::Data<DbPool>,
@@ -161,7 +292,7 @@ pub async fn create_evaluation(
 /// Evaluates the enterprise for every tier with a rule set in force on `as_of` (default today),
 /// against the certifications it holds on that date.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/eligibility", tag = "evaluations", params(("id" = i32, Path), AsOfQuery),
-    responses((status = 200, description = "an evaluation for every tier in force on that date"), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, description = "an evaluation for every tier in force on that date", body = EligibilityView), (status = 404)), security(("bearer" = [])))]
 pub async fn eligibility(
     pool: web::Data<DbPool>,
     cache: web::Data<RuleCache>,

@@ -105,9 +105,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
                     let msg = inner.to_string();
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
                     let (field, code) = if let Some(name) = between(&msg, "unknown field `", "`") {
-                        (join_path(&path, &name), "unknown_field")
+                        (field_path(&path, &name), "unknown_field")
                     } else if let Some(name) = between(&msg, "missing field `", "`") {
-                        (join_path(&path, &name), "required")
+                        (field_path(&path, &name), "required")
                     } else {
                         (
                             if path == "." {
@@ -252,6 +252,17 @@ fn between(s: &str, start: &str, end: &str) -> Option<String> {
     let i = s.find(start)? + start.len();
     let j = s[i..].find(end)? + i;
     Some(s[i..j].to_string())
+}
+
+/// The field a serde error names: serde_path_to_error's path already ends with an unknown
+/// key (it was read before being refused) but not with a missing one (it never came), so
+/// the name is added only where the path does not end with it.
+fn field_path(path: &str, name: &str) -> String {
+    if path.rsplit('.').next() == Some(name) {
+        path.to_string()
+    } else {
+        join_path(path, name)
+    }
 }
 
 fn join_path(path: &str, name: &str) -> String {

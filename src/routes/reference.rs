@@ -114,20 +114,21 @@ pub async fn list_clusters(pool: web::Data<DbPool>, _user: AuthUser) -> AppResul
 ///
 /// Every fact code the service accepts: unit, kind, labels and the valid range.
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "reference", responses((status = 200, body = Vec<IndicatorView>)), security(("bearer" = [])))]
-pub async fn list_indicators(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<HttpResponse> {
-    let rows = db(&pool, |c| Ok(rows::all_indicators(c)?)).await?;
-    let items: Vec<IndicatorView> = rows
-        .into_iter()
+pub async fn list_indicators(_user: AuthUser) -> AppResult<HttpResponse> {
+    // Served from the catalog the facts are checked against, so the two cannot differ.
+    let mut items: Vec<IndicatorView> = crate::catalog::INDICATORS
+        .iter()
         .map(|i| IndicatorView {
-            code: i.code,
-            label_zh: i.label_zh,
-            label_en: i.label_en,
-            unit: i.unit,
-            kind: i.kind,
-            min: number(i.min_value),
-            max: number(i.max_value),
+            code: i.code.into(),
+            label_zh: i.label_zh.into(),
+            label_en: i.label_en.into(),
+            unit: i.unit.into(),
+            kind: i.kind.as_str().into(),
+            min: number(i.min.map(Into::into)),
+            max: number(i.max.map(Into::into)),
         })
         .collect();
+    items.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(HttpResponse::Ok().json(items))
 }
 

@@ -19,4 +19,5 @@ pub mod reference;
 pub mod report_files;
 pub mod rollup;
 pub mod rulesets;
+pub mod seed;
 pub mod users;

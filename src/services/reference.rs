@@ -2,7 +2,7 @@
 //! clusters, the tiers of API.md and the indicator catalog.
 
 use crate::catalog::INDICATORS;
-use crate::db::{DbConnection, write_tx};
+use crate::db::DbConnection;
 use crate::models::reference::{self as rows, Cluster, District, IndicatorRow, Tier};
 
 /// (code, 中文, English, kind) — criteria.md §11.
@@ -220,63 +220,95 @@ pub const TIERS: [TierSeed; 13] = [
     ),
 ];
 
-/// Seeds every reference table; safe to run on every start and from several processes.
-pub fn seed(conn: &mut DbConnection) -> anyhow::Result<()> {
-    write_tx(conn, |conn| -> diesel::QueryResult<()> {
-        for (code, zh, en, kind) in DISTRICTS {
-            rows::ensure_district(
-                conn,
-                &District {
-                    code: code.into(),
-                    name_zh: zh.into(),
-                    name_en: en.into(),
-                    kind: kind.into(),
-                },
-            )?;
-        }
-        for (i, (code, zh, en, confirmed)) in CLUSTERS.iter().enumerate() {
-            rows::ensure_cluster(
-                conn,
-                &Cluster {
-                    code: (*code).into(),
-                    name_zh: (*zh).into(),
-                    name_en: (*en).into(),
-                    confirmed: *confirmed,
-                    sort_order: i as i32 + 1,
-                },
-            )?;
-        }
-        for (code, zh, en, level, pre, years, certifier, prefix, has_rules) in TIERS {
-            rows::ensure_tier(
-                conn,
-                &Tier {
-                    code: code.into(),
-                    name_zh: zh.into(),
-                    name_en: en.into(),
-                    level,
-                    prerequisite: pre.map(Into::into),
-                    validity_years: years,
-                    certifier: certifier.into(),
-                    number_prefix: prefix.into(),
-                    has_rules,
-                },
-            )?;
-        }
-        for i in INDICATORS {
-            rows::ensure_indicator(
-                conn,
-                &IndicatorRow {
-                    code: i.code.into(),
-                    label_zh: i.label_zh.into(),
-                    label_en: i.label_en.into(),
-                    unit: i.unit.into(),
-                    kind: i.kind.as_str().into(),
-                    min_value: i.min.map(Into::into),
-                    max_value: i.max.map(Into::into),
-                },
-            )?;
-        }
-        Ok(())
-    })?;
+/// The places and tiers of the first release (data migration `reference/places/v1`):
+/// districts, clusters and tiers, each inserted unless present.
+pub fn seed_places(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    for (code, zh, en, kind) in DISTRICTS {
+        rows::ensure_district(
+            conn,
+            &District {
+                code: code.into(),
+                name_zh: zh.into(),
+                name_en: en.into(),
+                kind: kind.into(),
+            },
+        )?;
+    }
+    for (i, (code, zh, en, confirmed)) in CLUSTERS.iter().enumerate() {
+        rows::ensure_cluster(
+            conn,
+            &Cluster {
+                code: (*code).into(),
+                name_zh: (*zh).into(),
+                name_en: (*en).into(),
+                confirmed: *confirmed,
+                sort_order: i as i32 + 1,
+            },
+        )?;
+    }
+    for (code, zh, en, level, pre, years, certifier, prefix, has_rules) in TIERS {
+        rows::ensure_tier(
+            conn,
+            &Tier {
+                code: code.into(),
+                name_zh: zh.into(),
+                name_en: en.into(),
+                level,
+                prerequisite: pre.map(Into::into),
+                validity_years: years,
+                certifier: certifier.into(),
+                number_prefix: prefix.into(),
+                has_rules,
+            },
+        )?;
+    }
     Ok(())
+}
+
+/// The indicator catalog as table rows.
+fn indicator_rows() -> Vec<IndicatorRow> {
+    INDICATORS
+        .iter()
+        .map(|i| IndicatorRow {
+            code: i.code.into(),
+            label_zh: i.label_zh.into(),
+            label_en: i.label_en.into(),
+            unit: i.unit.into(),
+            kind: i.kind.as_str().into(),
+            min_value: i.min.map(Into::into),
+            max_value: i.max.map(Into::into),
+        })
+        .collect()
+}
+
+/// A short digest of the catalog's content: the id of the data migration that copies this
+/// version of the catalog into the `indicators` table, so a changed catalog is copied once.
+pub fn catalog_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for r in indicator_rows() {
+        for field in [
+            r.code.as_str(),
+            &r.label_zh,
+            &r.label_en,
+            &r.unit,
+            &r.kind,
+            r.min_value.as_deref().unwrap_or("-"),
+            r.max_value.as_deref().unwrap_or("-"),
+        ] {
+            h.update(field.as_bytes());
+            h.update([0x1f]);
+        }
+        h.update([0x1e]);
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Makes the `indicators` table equal to the catalog (rows replaced, codes no longer in the
+/// catalog removed). The catalog in code is the one source; the table is its copy for SQL.
+pub fn sync_indicators(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    rows::replace_indicators(conn, &indicator_rows())
 }

@@ -106,49 +106,75 @@ pub fn compile_text(doc: &str) -> AppResult<RuleSet> {
     engine::compile(&value).map_err(problems_to_error)
 }
 
-/// Seeds each shipped rule set that is not there yet (by tier and version), published.
-pub fn seed_shipped(conn: &mut DbConnection) -> anyhow::Result<()> {
-    write_tx(conn, |conn| -> AppResult<()> {
-        for (name, text) in SHIPPED {
-            let rs = compile_text(text).map_err(|e| {
-                AppError::Internal(anyhow::anyhow!(
-                    "shipped rule set {name} does not compile: {e:?}"
-                ))
-            })?;
-            let version = rs.version() as i32;
-            if rows::by_tier_version(conn, rs.tier(), version)?.is_some() {
-                continue;
+/// Seeds one shipped rule set (data migration `rulesets/{tier}@{version}`, run once): it is
+/// stored as a draft by `seed` and published through the same checks as an admin's publish.
+/// A shipped version whose range overlaps a published one stays a draft, logged and audited
+/// as `ruleset.seed_held`, for an admin to retire the old one or narrow the range; it never
+/// goes into force beside it. Returns the new row's id and whether it was published.
+pub fn seed_file(conn: &mut DbConnection, name: &str, text: &str) -> AppResult<(i32, bool)> {
+    let rs = compile_text(text).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "shipped rule set {name} does not compile: {e:?}"
+        ))
+    })?;
+    let version = rs.version() as i32;
+    write_tx(conn, |conn| {
+        let at = now();
+        let id = rows::insert(
+            conn,
+            &NewRuleSet {
+                tier: rs.tier(),
+                version,
+                name: rs.name(),
+                status: "draft",
+                effective_from: rs.effective_from(),
+                effective_to: rs.effective_to(),
+                document: text,
+                lock_version: 1,
+                created_by: "seed",
+                created_at: at,
+                published_at: None,
+            },
+        )?;
+        crate::services::audit::record::<(), _>(
+            conn,
+            "seed",
+            "ruleset.seed",
+            "ruleset",
+            id,
+            None,
+            Some(&serde_json::json!({"tier": rs.tier(), "version": version, "file": name})),
+        )?;
+        match publish_checked(conn, "seed", id) {
+            Ok(_) => Ok((id, true)),
+            Err(AppError::Validation(errors)) => {
+                let problems: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+                tracing::warn!(
+                    file = name,
+                    id,
+                    "shipped rule set kept as a draft: {}",
+                    problems.join("; ")
+                );
+                crate::services::audit::record::<(), _>(
+                    conn,
+                    "seed",
+                    "ruleset.seed_held",
+                    "ruleset",
+                    id,
+                    None,
+                    Some(&serde_json::json!({"file": name, "problems": problems})),
+                )?;
+                Ok((id, false))
             }
-            let at = now();
-            let id = rows::insert(
-                conn,
-                &NewRuleSet {
-                    tier: rs.tier(),
-                    version,
-                    name: rs.name(),
-                    status: "published",
-                    effective_from: rs.effective_from(),
-                    effective_to: rs.effective_to(),
-                    document: text,
-                    lock_version: 1,
-                    created_by: "seed",
-                    created_at: at,
-                    published_at: Some(at),
-                },
-            )?;
-            crate::services::audit::record::<(), _>(
-                conn,
-                "seed",
-                "ruleset.seed",
-                "ruleset",
-                id,
-                None,
-                Some(&serde_json::json!({"tier": rs.tier(), "version": version, "file": name})),
-            )?;
+            Err(e) => Err(e),
         }
-        Ok(())
     })
-    .map_err(|e| anyhow::anyhow!("seeding rule sets: {e:?}"))
+}
+
+/// The data-migration id of a shipped rule set.
+pub fn seed_id(text: &str) -> AppResult<String> {
+    let rs = compile_text(text)?;
+    Ok(format!("rulesets/{}@{}", rs.tier(), rs.version()))
 }
 
 /// The header fields every document must carry, checked without compiling the criteria.
@@ -359,55 +385,60 @@ pub fn update_draft(
 pub fn publish(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<RuleSetRow> {
     caller.may(Action::WriteRulesets, &Resource::Any)?;
     let actor = caller.actor();
-    let actor = actor.as_str();
-    write_tx(conn, |conn| {
-        let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
-        if current.status != "draft" {
-            return Err(AppError::Conflict(format!(
-                "rule set {id} is {}: only a draft can be published",
-                current.status
-            )));
-        }
-        let rs = compile_text(&current.document)?;
-        let mut errors = Vec::new();
-        for other in rows::published_for_tier(conn, &current.tier)? {
-            let starts_before_other_ends =
-                other.effective_to.is_none_or(|t| rs.effective_from() <= t);
-            let ends_after_other_starts =
-                rs.effective_to().is_none_or(|t| t >= other.effective_from);
-            if starts_before_other_ends && ends_after_other_starts {
-                errors.push(FieldError::new(
-                    "$.effective_from",
-                    "overlap",
-                    format!(
-                        "overlaps published rule set {} (version {}, {} → {}); retire it or narrow the range",
-                        other.id,
-                        other.version,
-                        other.effective_from,
-                        other.effective_to.map_or("open".to_string(), |d| d.to_string())
-                    ),
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(AppError::Validation(errors));
-        }
-        if rows::set_status(conn, id, "draft", "published", now())? == 0 {
-            return Err(AppError::Conflict(
-                "the rule set changed concurrently".into(),
+    write_tx(conn, |conn| publish_checked(conn, actor.as_str(), id))
+}
+
+/// Publishes a draft after the checks every publication passes (admin or shipped): the
+/// document compiles and its range overlaps no published rule set of the tier. Publications
+/// of one tier are serialised (the tier's row is locked first on PostgreSQL; SQLite writers
+/// are serial), so two overlapping drafts cannot both pass the check: at most one rule set of
+/// a tier is in force on any day.
+fn publish_checked(conn: &mut DbConnection, actor: &str, id: i32) -> AppResult<RuleSetRow> {
+    let current = rows::find(conn, id)?.ok_or(AppError::NotFound)?;
+    if current.status != "draft" {
+        return Err(AppError::Conflict(format!(
+            "rule set {id} is {}: only a draft can be published",
+            current.status
+        )));
+    }
+    crate::models::reference::lock_tier(conn, &current.tier)?;
+    let rs = compile_text(&current.document)?;
+    let mut errors = Vec::new();
+    for other in rows::published_for_tier(conn, &current.tier)? {
+        let starts_before_other_ends = other.effective_to.is_none_or(|t| rs.effective_from() <= t);
+        let ends_after_other_starts = rs.effective_to().is_none_or(|t| t >= other.effective_from);
+        if starts_before_other_ends && ends_after_other_starts {
+            errors.push(FieldError::new(
+                "$.effective_from",
+                "overlap",
+                format!(
+                    "overlaps published rule set {} (version {}, {} → {}); retire it or narrow the range",
+                    other.id,
+                    other.version,
+                    other.effective_from,
+                    other.effective_to.map_or("open".to_string(), |d| d.to_string())
+                ),
             ));
         }
-        crate::services::audit::record(
-            conn,
-            actor,
-            "ruleset.publish",
-            "ruleset",
-            id,
-            Some(&serde_json::json!({"status": "draft"})),
-            Some(&serde_json::json!({"status": "published"})),
-        )?;
-        rows::find(conn, id)?.ok_or(AppError::NotFound)
-    })
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if rows::set_status(conn, id, "draft", "published", now())? == 0 {
+        return Err(AppError::Conflict(
+            "the rule set changed concurrently".into(),
+        ));
+    }
+    crate::services::audit::record(
+        conn,
+        actor,
+        "ruleset.publish",
+        "ruleset",
+        id,
+        Some(&serde_json::json!({"status": "draft"})),
+        Some(&serde_json::json!({"status": "published"})),
+    )?;
+    rows::find(conn, id)?.ok_or(AppError::NotFound)
 }
 
 /// Retires a published rule set (admins).

@@ -92,11 +92,11 @@ fn mass_assignment_is_refused_and_changes_nothing() {
     app.user("owner8", Role::Enterprise, Some(id));
     let token = app.login("owner8");
     let before = body(app.get(&format!("/api/v1/enterprises/{id}"), &token));
-    for b in [
-        json!({"id": 999}),
-        json!({"uscc": uscc(9)}),
-        json!({"lock_version": 99}),
-        json!({"name": "x", "role": "admin"}),
+    for (b, field) in [
+        (json!({"id": 999}), "id"),
+        (json!({"uscc": uscc(9)}), "uscc"),
+        (json!({"lock_version": 99}), "lock_version"),
+        (json!({"name": "x", "role": "admin"}), "role"),
     ] {
         let r = app
             .client
@@ -107,7 +107,10 @@ fn mass_assignment_is_refused_and_changes_nothing() {
             .send()
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.status(), 422, "{b}");
-        assert_eq!(body(r)["errors"][0]["code"], "unknown_field");
+        let problem = body(r);
+        assert_eq!(problem["errors"][0]["code"], "unknown_field");
+        // Named once: `role`, not `role.role`.
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
     }
     // `verified` is an admin's call.
     let r = app

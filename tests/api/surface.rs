@@ -1,8 +1,8 @@
 //! The API surface (issue 11 item 12): the served OpenAPI document documents every operation,
 //! every response says `nosniff`, `/docs` has a CSP and asks no outside validator.
 
-use crate::helpers::TestApp;
-use serde_json::Value;
+use crate::helpers::{TestApp, body};
+use serde_json::{Value, json};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
@@ -125,4 +125,68 @@ fn every_response_says_nosniff_and_docs_has_a_csp() {
         init.contains("\"validatorUrl\": \"none\"") || init.contains("\"validatorUrl\":\"none\""),
         "{init}"
     );
+}
+
+/// Every field of a real evaluation result — top level, rule set, criteria, shortfalls, the
+/// summary and its next steps — is described by the typed schema of the OpenAPI document,
+/// and the two evaluation operations answer with it.
+#[test]
+fn the_evaluation_schema_describes_every_field() {
+    let app = TestApp::spawn();
+    let admin = app.admin();
+    let doc = body(app.get("/api/v1/openapi.json", &admin));
+    let schemas = &doc["components"]["schemas"];
+    let props = |name: &str| -> Vec<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no schema {name}"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let ok = doc["paths"]["/api/v1/evaluations"]["post"]["responses"]["200"]["content"]
+        ["application/json"]["schema"]["$ref"]
+        .as_str();
+    assert_eq!(ok, Some("#/components/schemas/EvaluationResult"));
+    let ok =
+        doc["paths"]["/api/v1/enterprises/{id}/eligibility"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"]["$ref"]
+            .as_str();
+    assert_eq!(ok, Some("#/components/schemas/EligibilityView"));
+
+    // A company short on R&D and missing a title: failed criteria with shortfalls, a summary
+    // with next steps, missing facts.
+    let r = app.post(
+        "/api/v1/evaluations",
+        Some(&admin),
+        &json!({"tier": "srdi_sme", "as_of": "2026-06-01",
+                "facts": {"2025": {"operating_revenue": 4006.3, "rd_expense": "20", "employees": 120}}}),
+    );
+    assert_eq!(r.status(), 200);
+    let result = body(r);
+    let covered = |value: &Value, schema: &str| {
+        let known = props(schema);
+        for key in value.as_object().unwrap().keys() {
+            assert!(known.contains(key), "{schema} does not describe {key:?}");
+        }
+    };
+    covered(&result, "EvaluationResult");
+    covered(&result["ruleset"], "RuleSetRef");
+    let criteria = result["criteria"].as_array().unwrap();
+    assert!(criteria.len() > 3);
+    let mut shortfalls = 0;
+    for c in criteria {
+        covered(c, "CriterionView");
+        if c["shortfall"].is_object() {
+            covered(&c["shortfall"], "ShortfallView");
+            shortfalls += 1;
+        }
+    }
+    assert!(shortfalls > 0, "{result}");
+    covered(&result["summary"], "SummaryView");
+    let steps = result["summary"]["next_steps"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    for s in steps {
+        covered(s, "NextStepView");
+    }
 }
