@@ -1,4 +1,5 @@
-//! The command line: serve, migrate, users, import, seed, evaluate, report, audit.
+//! The command line: serve, migrate, users, import, seed, evaluate, report, cultivation,
+//! impact, audit.
 
 use crate::config::Config;
 use crate::domain::Role;
@@ -72,6 +73,37 @@ pub enum Command {
         /// Where to write csv/xlsx/json (default: standard output; xlsx needs a file).
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+    /// The cultivation pool (培育库): enterprises that do not hold TIER, nearest first.
+    Cultivation {
+        #[arg(long)]
+        tier: String,
+        /// The grading date (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Only enterprises with at most this many failed criteria (0–20).
+        #[arg(long)]
+        max_failed: Option<i64>,
+        /// table, csv, xlsx (needs --output) or json.
+        #[arg(long, default_value = "table")]
+        format: ReportFormat,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// The impact of a rule-set document (a draft, say) against the rule set of its tier in force.
+    Impact {
+        /// The rule-set document (JSON, the format of fixtures/rulesets).
+        #[arg(long)]
+        ruleset: PathBuf,
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// table (totals and by district), csv (every changed enterprise) or json.
+        #[arg(long, default_value = "table")]
+        format: ReportFormat,
     },
     /// Benchmark: the rollup against the bare aggregate SQL, same database, same run.
     #[command(hide = true)]
@@ -394,6 +426,111 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                     anyhow::bail!("--format xlsx needs --output FILE.xlsx")
                 }
                 (None, _) => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
+        }
+        Command::Cultivation {
+            tier,
+            as_of,
+            district,
+            cluster,
+            max_failed,
+            format,
+            output,
+        } => {
+            let mut conn = state.pool.get()?;
+            let q = services::officials::PoolQuery {
+                tier,
+                as_of: as_of.unwrap_or_else(crate::clock::today),
+                district,
+                cluster,
+                max_failed,
+                page: None,
+            };
+            let caller = services::policy::Caller::system("cli");
+            let r = services::officials::cultivation(&mut conn, &caller, &state.rules, &q)
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let bytes = match format {
+                ReportFormat::Table => {
+                    let mut t = format!(
+                        "{} on {}: {} enterprises (rule set v{})\n",
+                        r.tier, r.as_of, r.total, r.ruleset.version
+                    );
+                    for (k, it) in r.items.iter().enumerate() {
+                        let failed: Vec<&str> =
+                            it.failed.iter().map(|f| f.criterion.as_str()).collect();
+                        t.push_str(&format!(
+                            "{:>6}  {:>8}  {:<12} {:<10} failed {:>2}  shortfall {:>7}  {}\n",
+                            k + 1,
+                            it.enterprise_id,
+                            it.district,
+                            it.outcome,
+                            it.distance.failed,
+                            it.distance.shortfall.to_string(),
+                            failed.join(", ")
+                        ));
+                    }
+                    t.into_bytes()
+                }
+                ReportFormat::Csv => services::officials::pool_csv(&r)?.into_bytes(),
+                ReportFormat::Json => serde_json::to_vec_pretty(&r)?,
+                ReportFormat::Xlsx => services::officials::pool_xlsx(&r)
+                    .map_err(|e| anyhow::anyhow!("writing xlsx: {e}"))?,
+            };
+            match (output, format) {
+                (Some(p), _) => {
+                    std::fs::write(&p, bytes)?;
+                    eprintln!("wrote {}", p.display());
+                }
+                (None, ReportFormat::Xlsx) => {
+                    anyhow::bail!("--format xlsx needs --output FILE.xlsx")
+                }
+                (None, _) => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
+        }
+        Command::Impact {
+            ruleset,
+            as_of,
+            format,
+        } => {
+            let text = std::fs::read_to_string(&ruleset)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", ruleset.display()))?;
+            let rs = services::rulesets::compile_text(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {}", ruleset.display(), describe(e)))?;
+            let mut conn = state.pool.get()?;
+            let row = services::evaluations::in_force(&mut conn, rs.tier(), as_of)
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let old = state
+                .rules
+                .get(&row)
+                .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            let all = matches!(format, ReportFormat::Csv);
+            let r = services::officials::impact_of(
+                &mut conn,
+                (None, &rs),
+                (Some(&row), &old),
+                as_of,
+                all,
+            )
+            .map_err(|e| anyhow::anyhow!(describe(e)))?;
+            match format {
+                ReportFormat::Csv => print!("{}", services::officials::impact_csv(&r)?),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+                ReportFormat::Table | ReportFormat::Xlsx => {
+                    println!(
+                        "{} v{} against v{} (id {}) on {as_of}: {} enterprises, gained {}, lost {}, unchanged {}",
+                        rs.tier(),
+                        rs.version(),
+                        row.version,
+                        row.id,
+                        r.total,
+                        r.gained,
+                        r.lost,
+                        r.unchanged
+                    );
+                    for d in r.by_district.iter().filter(|d| d.gained + d.lost > 0) {
+                        println!("  {} {:<8} +{} -{}", d.code, d.name, d.gained, d.lost);
+                    }
+                }
             }
         }
         Command::BenchRollup {

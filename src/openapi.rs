@@ -99,6 +99,7 @@ impl Modify for ProblemResponses {
         routes::rulesets::publish_ruleset, routes::rulesets::retire_ruleset, routes::rulesets::test_ruleset,
         routes::quotas::list_quotas, routes::quotas::get_quota, routes::quotas::create_quota, routes::quotas::update_quota,
         routes::quotas::delete_quota, routes::quotas::rollup_report, routes::quotas::import_certifications,
+        routes::officials::get_cultivation, routes::officials::get_forecast, routes::officials::post_impact,
         routes::applications::create_application, routes::applications::list_applications, routes::applications::get_application,
         routes::applications::submit_application, routes::applications::withdraw_application, routes::applications::assign_reviewer,
         routes::applications::decide_application, routes::applications::review_queue, routes::applications::declare_tie, routes::applications::list_ties,

@@ -14,7 +14,7 @@ use super::explain::{self, NextStep, Shortfall, StepKind, Summary};
 use super::facts::{FactValue, Facts};
 use super::num::{Frac, Parts, Val};
 use super::pool::Pool;
-use super::rules::{Agg, Applies, Body, Cond, Expr, Model, Points, RouteKind, RuleSet};
+use super::rules::{Agg, Applies, Body, Cond, Criterion, Expr, Model, Points, RouteKind, RuleSet};
 use crate::catalog::{INDICATORS, Kind};
 
 /// What the engine is asked to grade.
@@ -226,7 +226,7 @@ impl Tri {
             Tri::U => Tri::U,
         }
     }
-    fn passed(self) -> Option<bool> {
+    pub(crate) fn passed(self) -> Option<bool> {
         match self {
             Tri::T => Some(true),
             Tri::F => Some(false),
@@ -326,6 +326,32 @@ impl<'a> Ctx<'a> {
             missing: Vec::new(),
             over: None,
         }
+    }
+
+    /// A context that grades without a trace, for one enterprise after another: see
+    /// [`rebind`](Self::rebind).
+    pub(crate) fn untraced(
+        facts: Facts<'a>,
+        as_of: NaiveDate,
+        holds: &'a [String],
+        pool: Option<&'a Pool>,
+    ) -> Self {
+        let mut cx = Ctx::new(facts, as_of, holds, false, pool);
+        cx.trace = false;
+        cx
+    }
+
+    /// The assessment year.
+    pub(crate) fn year(&self) -> i32 {
+        self.year
+    }
+
+    /// Points the context at another enterprise (keeping the missing list's allocation).
+    pub(crate) fn rebind(&mut self, facts: Facts<'a>, holds: &'a [String]) {
+        self.facts = facts;
+        self.holds = holds;
+        self.missing.clear();
+        self.over = None;
     }
 
     /// A plain filed number, or the ratio (× 100) of two with a positive denominator, read
@@ -736,10 +762,267 @@ fn actual(v: Option<Val>) -> Option<Actual> {
 /// Points of weighted (stage) models are kept to two decimals, as a points sheet would show.
 const POINTS_DP: u32 = 2;
 
-struct ModelResult {
-    tri: Tri,
-    route: Option<Route>,
-    score: Option<(Decimal, Decimal)>,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModelResult {
+    pub(crate) tri: Tri,
+    pub(crate) route: Option<Route>,
+    pub(crate) score: Option<(Decimal, Decimal)>,
+    /// The standard and direct routes' truth (for the explanations' moot alternatives).
+    standard: Tri,
+    direct: Tri,
+}
+
+/// What one criterion gave one enterprise, before its model combines it: the one grading
+/// step shared by the traced evaluator and the columnar path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step {
+    /// The criterion does not apply (a renewal-only criterion on a first application).
+    Skip,
+    /// A reviewer decides: no effect on the outcome.
+    Review,
+    Test(Tri),
+    /// Points earned, as a range `[lo, hi]` (equal when decided), after caps and weights.
+    Points(Decimal, Decimal),
+}
+
+impl Step {
+    /// The `passed` of the criterion's trace line (`None` for a skipped one too).
+    pub(crate) fn passed(self) -> Option<bool> {
+        match self {
+            Step::Skip | Step::Review => None,
+            Step::Test(t) => t.passed(),
+            Step::Points(lo, hi) => (lo == hi).then_some(lo > Decimal::ZERO),
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// Grades one criterion's body for this enterprise (`stage` of a weighted points model).
+    pub(crate) fn step(&mut self, c: &Criterion, stage: Option<usize>) -> (Step, Option<Val>) {
+        let applies = match c.applies {
+            Applies::Always => true,
+            Applies::New => !self.renewal,
+            Applies::Renewal => self.renewal,
+        };
+        if !applies {
+            return (Step::Skip, None);
+        }
+        match &c.body {
+            Body::Review => (Step::Review, None),
+            Body::Test(t) => {
+                let (tri, v) = self.test(t, self.year);
+                (Step::Test(tri), v)
+            }
+            Body::Points {
+                points,
+                max_points,
+                weights,
+                ..
+            } => {
+                let mark = self.missing.len();
+                let (mut lo, mut hi, v) = self.points(points);
+                if let Some(cap) = max_points {
+                    lo = lo.min(*cap);
+                    hi = hi.min(*cap);
+                }
+                if let Some(w) = weights {
+                    (lo, hi) = weigh(w, stage, lo, hi);
+                }
+                if lo == hi {
+                    self.missing.truncate(mark);
+                }
+                (Step::Points(lo, hi), v)
+            }
+        }
+    }
+
+    /// The company stage of a weighted points model, if the rule set has stages.
+    pub(crate) fn stage(&mut self, rs: &RuleSet) -> Option<usize> {
+        rs.stages.as_ref().and_then(|st| {
+            let v = self.expr(&st.value, self.year);
+            st.list
+                .iter()
+                .position(|s| s.range.contains(v) == Some(true))
+        })
+    }
+}
+
+/// The running totals of one model for one enterprise, fed criterion by criterion.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModelAcc {
+    base: Tri,
+    standard: Tri,
+    direct: Tri,
+    subtotals: [(Decimal, Decimal); MAX_DIMENSIONS],
+    loose: (Decimal, Decimal),
+}
+
+/// A check a model makes after its criteria: a dimension's minimum or the pass mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    Dimension(usize),
+    Pass,
+}
+
+impl ModelAcc {
+    pub(crate) fn new() -> Self {
+        ModelAcc {
+            base: Tri::T,
+            standard: Tri::T,
+            direct: Tri::F,
+            subtotals: [(Decimal::ZERO, Decimal::ZERO); MAX_DIMENSIONS],
+            loose: (Decimal::ZERO, Decimal::ZERO),
+        }
+    }
+
+    pub(crate) fn add(&mut self, c: &Criterion, s: Step) {
+        match s {
+            Step::Skip | Step::Review => {}
+            Step::Test(tri) => match c.route {
+                RouteKind::Base => self.base = self.base.and(tri),
+                RouteKind::Standard => self.standard = self.standard.and(tri),
+                RouteKind::Direct => self.direct = self.direct.or(tri),
+            },
+            Step::Points(lo, hi) => {
+                let slot = match &c.body {
+                    Body::Points {
+                        dimension: Some(d), ..
+                    } => &mut self.subtotals[*d],
+                    _ => &mut self.loose,
+                };
+                // Saturating: an upper bound of `Decimal::MAX` (missing data) stays one.
+                slot.0 = slot.0.saturating_add(lo);
+                slot.1 = slot.1.saturating_add(hi);
+            }
+        }
+    }
+
+    /// Applies the dimension minimums and the pass mark; `check` sees each such check with
+    /// its truth and the points it compared (a subtotal, or the total).
+    pub(crate) fn finish(
+        mut self,
+        m: &Model,
+        mut check: impl FnMut(Check, Tri, (Decimal, Decimal)),
+    ) -> ModelResult {
+        let mut total = self.loose;
+        for (i, (d, sub)) in m.dimensions.iter().zip(self.subtotals).enumerate() {
+            let sub = match d.cap {
+                Some(cap) => (sub.0.min(cap), sub.1.min(cap)),
+                None => sub,
+            };
+            total.0 = total.0.saturating_add(sub.0);
+            total.1 = total.1.saturating_add(sub.1);
+            if let Some(min) = d.min {
+                let tri = at_least(sub, min);
+                self.standard = self.standard.and(tri);
+                check(Check::Dimension(i), tri, sub);
+            }
+        }
+        if let Some(p) = &m.pass {
+            let tri = at_least(total, p.mark);
+            self.standard = self.standard.and(tri);
+            check(Check::Pass, tri, total);
+        }
+        // With only direct routes declared, the standard route does not exist (it must not pass
+        // vacuously).
+        if !m.has_standard && m.has_direct {
+            self.standard = Tri::F;
+        }
+        let std_route = self.base.and(self.standard);
+        let tri = std_route.or(self.base.and(self.direct));
+        let route = (tri == Tri::T).then(|| {
+            if std_route == Tri::T {
+                Route::Standard
+            } else {
+                Route::Direct
+            }
+        });
+        ModelResult {
+            tri,
+            route,
+            score: (m.has_points || m.pass.is_some()).then_some(total),
+            standard: self.standard,
+            direct: self.direct,
+        }
+    }
+}
+
+/// The rule set's answer from its models' results (top level first, then each scheme).
+pub(crate) struct Combined<'r> {
+    pub(crate) tri: Tri,
+    pub(crate) route: Option<Route>,
+    pub(crate) score: Option<(Decimal, Decimal)>,
+    pub(crate) pass_mark: Option<Decimal>,
+    /// The first scheme that granted the tier (index into `rs.schemes`), even when a missing
+    /// grade leaves the outcome open: callers show it (and `route`) only when eligible.
+    pub(crate) scheme: Option<usize>,
+    pub(crate) grade: Option<&'r str>,
+}
+
+pub(crate) fn combine<'r>(
+    rs: &'r RuleSet,
+    main: &ModelResult,
+    schemes: &[ModelResult],
+) -> Combined<'r> {
+    let (mut tri, mut route, mut score, mut pass_mark, mut scheme) = (
+        main.tri,
+        main.route,
+        main.score,
+        rs.main.pass.as_ref().map(|p| p.mark),
+        None,
+    );
+    if !rs.schemes.is_empty() {
+        let mut any = Tri::F;
+        let mut chosen = None;
+        for (i, r) in schemes.iter().enumerate() {
+            if r.tri == Tri::T && chosen.is_none() {
+                chosen = Some((i, r.route, r.score));
+            }
+            any = any.or(r.tri);
+        }
+        tri = tri.and(any);
+        route = chosen.and_then(|c| c.1);
+        if let Some((i, _, sc)) = chosen {
+            scheme = Some(i);
+            if score.is_none() {
+                score = sc;
+                pass_mark = rs.schemes[i].pass.as_ref().map(|p| p.mark);
+            }
+        }
+    }
+    // A graded model is complete when the missing points could not change the grade.
+    let mut grade = None;
+    if !rs.grades.is_empty() {
+        let find = |d: Decimal| {
+            rs.grades
+                .iter()
+                .find(|(iv, _)| iv.contains_dec(d))
+                .map(|(_, g)| &**g)
+        };
+        let (lo, hi) = score.unwrap_or((Decimal::ZERO, Decimal::ONE_HUNDRED));
+        let (glo, ghi) = (find(lo), find(hi));
+        if glo.is_some() && glo == ghi {
+            grade = glo;
+        } else {
+            tri = tri.and(Tri::U);
+        }
+    }
+    Combined {
+        tri,
+        route,
+        score,
+        pass_mark,
+        scheme,
+        grade,
+    }
+}
+
+pub(crate) fn outcome_of(t: Tri) -> Outcome {
+    match t {
+        Tri::T => Outcome::Eligible,
+        Tri::F => Outcome::Ineligible,
+        Tri::U => Outcome::Incomplete,
+    }
 }
 
 struct Run<'r, 'a> {
@@ -761,26 +1044,20 @@ impl<'r> Run<'r, '_> {
     }
 
     fn model(&mut self, m: &'r Model, scheme: Option<&'r str>) -> ModelResult {
-        let mut base = Tri::T;
-        let mut standard = Tri::T;
-        let mut direct = Tri::F;
-        let mut subtotals = [(Decimal::ZERO, Decimal::ZERO); MAX_DIMENSIONS];
-        let mut loose = (Decimal::ZERO, Decimal::ZERO);
+        let mut acc = ModelAcc::new();
         let start = self.results.len();
         for c in &m.criteria {
-            let applies = match c.applies {
-                Applies::Always => true,
-                Applies::New => !self.cx.renewal,
-                Applies::Renewal => self.cx.renewal,
-            };
-            if !applies {
+            let mark = self.cx.missing.len();
+            let (step, v) = self.cx.step(c, self.stage);
+            acc.add(c, step);
+            // Without a trace the line itself is not built.
+            if !self.cx.trace {
                 continue;
             }
-            let mark = self.cx.missing.len();
             let mut explained = None;
-            let (passed, review, act, pts, dimension) = match &c.body {
-                Body::Review if !self.cx.trace => continue,
-                Body::Review => {
+            let (review, act, pts, dimension) = match (step, &c.body) {
+                (Step::Skip, _) => continue,
+                (Step::Review, _) => {
                     if self.explain {
                         explained = Some(explain::TestExplained {
                             zh: format!("由评审人员判断：{}。", c.label_zh),
@@ -789,53 +1066,16 @@ impl<'r> Run<'r, '_> {
                             title: None,
                         });
                     }
-                    (None, true, None, None, None)
+                    (true, None, None, None)
                 }
-                Body::Test(t) => {
-                    let (tri, v) = self.cx.test(t, self.cx.year);
-                    match c.route {
-                        RouteKind::Base => base = base.and(tri),
-                        RouteKind::Standard => standard = standard.and(tri),
-                        RouteKind::Direct => direct = direct.or(tri),
-                    }
-                    // Without a trace the line itself is not built.
-                    if !self.cx.trace {
-                        continue;
-                    }
+                (Step::Test(tri), Body::Test(t)) => {
                     if self.explain {
                         let year = self.cx.year;
                         explained = Some(explain::test(&mut self.cx, t, year, tri));
                     }
-                    (tri.passed(), false, v, None, None)
+                    (false, v, None, None)
                 }
-                Body::Points {
-                    points,
-                    max_points,
-                    weights,
-                    dimension,
-                } => {
-                    let (mut lo, mut hi, v) = self.cx.points(points);
-                    if let Some(cap) = max_points {
-                        lo = lo.min(*cap);
-                        hi = hi.min(*cap);
-                    }
-                    if let Some(w) = weights {
-                        (lo, hi) = weigh(w, self.stage, lo, hi);
-                    }
-                    if lo == hi {
-                        self.cx.missing.truncate(mark);
-                    }
-                    let slot = match dimension {
-                        Some(d) => &mut subtotals[*d],
-                        None => &mut loose,
-                    };
-                    // Saturating: an upper bound of `Decimal::MAX` (missing data) stays one.
-                    slot.0 = slot.0.saturating_add(lo);
-                    slot.1 = slot.1.saturating_add(hi);
-                    if !self.cx.trace {
-                        continue;
-                    }
-                    let passed = (lo == hi).then_some(lo > Decimal::ZERO);
+                (Step::Points(lo, hi), Body::Points { dimension, .. }) => {
                     if self.explain {
                         let (zh, en) = explain::points_text(
                             &c.label_zh,
@@ -851,66 +1091,51 @@ impl<'r> Run<'r, '_> {
                             title: None,
                         });
                     }
-                    (
-                        passed,
-                        false,
-                        v,
-                        Some(lo),
-                        dimension.map(|d| &*m.dimensions[d].id),
-                    )
+                    (false, v, Some(lo), dimension.map(|d| &*m.dimensions[d].id))
                 }
+                _ => continue,
             };
-            if self.cx.trace {
-                let missing = self.missing_since(mark);
-                let mut r = CriterionResult::new(&c.id, &c.label_zh, &c.label_en, &c.source);
-                r.passed = passed;
-                r.review = review;
-                r.confirmed = c.confirmed;
-                r.route = c.route;
-                r.actual = actual(act);
-                r.threshold = &c.threshold;
-                r.points = pts;
-                r.missing = missing;
-                r.scheme = scheme;
-                r.dimension = dimension;
-                if let Some(e) = explained {
-                    r.explain_zh = e.zh;
-                    r.explain_en = e.en;
-                    r.shortfall = e.shortfall;
-                    r.title = e.title;
-                    if c.route == RouteKind::Direct {
-                        r.group = Some(match scheme {
-                            Some(s) => format!("{s}.direct"),
-                            None => "direct".to_owned(),
-                        });
-                    }
+            let missing = self.missing_since(mark);
+            let mut r = CriterionResult::new(&c.id, &c.label_zh, &c.label_en, &c.source);
+            r.passed = step.passed();
+            r.review = review;
+            r.confirmed = c.confirmed;
+            r.route = c.route;
+            r.actual = actual(act);
+            r.threshold = &c.threshold;
+            r.points = pts;
+            r.missing = missing;
+            r.scheme = scheme;
+            r.dimension = dimension;
+            if let Some(e) = explained {
+                r.explain_zh = e.zh;
+                r.explain_en = e.en;
+                r.shortfall = e.shortfall;
+                r.title = e.title;
+                if c.route == RouteKind::Direct {
+                    r.group = Some(match scheme {
+                        Some(s) => format!("{s}.direct"),
+                        None => "direct".to_owned(),
+                    });
                 }
-                self.results.push(r);
             }
+            self.results.push(r);
         }
-        let mut total = loose;
-        for (d, sub) in m.dimensions.iter().zip(subtotals) {
-            let sub = match d.cap {
-                Some(cap) => (sub.0.min(cap), sub.1.min(cap)),
-                None => sub,
-            };
-            total.0 = total.0.saturating_add(sub.0);
-            total.1 = total.1.saturating_add(sub.1);
-            if let Some(min) = d.min {
-                let tri = at_least(sub, min);
-                standard = standard.and(tri);
-                if self.cx.trace {
+        let (trace, explain) = (self.cx.trace, self.explain);
+        let results = &mut self.results;
+        let res = acc.finish(m, |check, tri, sub| {
+            if !trace {
+                return;
+            }
+            let mut r = match check {
+                Check::Dimension(i) => {
+                    let d = &m.dimensions[i];
                     let mut r =
                         CriterionResult::new(&d.result_id, &d.label_zh, &d.label_en, &d.source);
-                    r.passed = tri.passed();
                     r.confirmed = d.confirmed;
-                    r.route = RouteKind::Standard;
-                    r.actual = Some(Actual(Val::Num(Frac::int(sub.0))));
                     r.threshold = &d.threshold;
-                    r.points = Some(sub.0);
-                    r.scheme = scheme;
                     r.dimension = Some(&d.id);
-                    if self.explain {
+                    if explain && let Some(min) = d.min {
                         (r.explain_zh, r.explain_en) = explain::mark_text(
                             &format!("{}小计", d.label_zh),
                             &format!("{} subtotal", d.label_en),
@@ -918,40 +1143,34 @@ impl<'r> Run<'r, '_> {
                             min,
                         );
                     }
-                    self.results.push(r);
+                    r
                 }
-            }
-        }
-        if let Some(p) = &m.pass {
-            let tri = at_least(total, p.mark);
-            standard = standard.and(tri);
-            if self.cx.trace {
-                let mut r = CriterionResult::new(&p.result_id, &p.label_zh, &p.label_en, &p.source);
-                r.passed = tri.passed();
-                r.confirmed = p.confirmed;
-                r.route = RouteKind::Standard;
-                r.actual = Some(Actual(Val::Num(Frac::int(total.0))));
-                r.threshold = &p.threshold;
-                r.points = Some(total.0);
-                r.scheme = scheme;
-                if self.explain {
-                    (r.explain_zh, r.explain_en) =
-                        explain::mark_text("总分", "Total score", total, p.mark);
+                Check::Pass => {
+                    let Some(p) = &m.pass else { return };
+                    let mut r =
+                        CriterionResult::new(&p.result_id, &p.label_zh, &p.label_en, &p.source);
+                    r.confirmed = p.confirmed;
+                    r.threshold = &p.threshold;
+                    if explain {
+                        (r.explain_zh, r.explain_en) =
+                            explain::mark_text("总分", "Total score", sub, p.mark);
+                    }
+                    r
                 }
-                self.results.push(r);
-            }
-        }
-        // With only direct routes declared, the standard route does not exist (it must not pass
-        // vacuously).
-        if !m.has_standard && m.has_direct {
-            standard = Tri::F;
-        }
+            };
+            r.passed = tri.passed();
+            r.route = RouteKind::Standard;
+            r.actual = Some(Actual(Val::Num(Frac::int(sub.0))));
+            r.points = Some(sub.0);
+            r.scheme = scheme;
+            results.push(r);
+        });
         if self.explain {
             // An alternative that failed while another passed is not a failure of the tier.
             for r in &mut self.results[start..] {
                 let moot = match r.route {
-                    RouteKind::Direct => standard == Tri::T,
-                    RouteKind::Standard => direct == Tri::T,
+                    RouteKind::Direct => res.standard == Tri::T,
+                    RouteKind::Standard => res.direct == Tri::T,
                     RouteKind::Base => false,
                 };
                 if moot && r.passed == Some(false) {
@@ -961,20 +1180,7 @@ impl<'r> Run<'r, '_> {
                 }
             }
         }
-        let std_route = base.and(standard);
-        let tri = std_route.or(base.and(direct));
-        let route = (tri == Tri::T).then(|| {
-            if std_route == Tri::T {
-                Route::Standard
-            } else {
-                Route::Direct
-            }
-        });
-        ModelResult {
-            tri,
-            route,
-            score: (m.has_points || m.pass.is_some()).then_some(total),
-        }
+        res
     }
 }
 
@@ -1039,75 +1245,34 @@ fn grade<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool, explain: bool) -> 
         explain,
     };
 
-    let stage = rs.stages.as_ref().and_then(|st| {
-        let v = run.cx.expr(&st.value, run.cx.year);
-        st.list
-            .iter()
-            .position(|s| s.range.contains(v) == Some(true))
-    });
+    let stage = run.cx.stage(rs);
     run.stage = stage;
 
     let main = run.model(&rs.main, None);
-    let (mut tri, mut route, mut score, mut pass_mark, mut scheme) = (
-        main.tri,
-        main.route,
-        main.score,
-        rs.main.pass.as_ref().map(|p| p.mark),
-        None,
-    );
-    if !rs.schemes.is_empty() {
-        let mut any = Tri::F;
-        let mut chosen = None;
-        for s in &rs.schemes {
-            let r = run.model(s, Some(&s.id));
-            if r.tri == Tri::T && chosen.is_none() {
-                chosen = Some((s, r.route, r.score));
-            }
-            any = any.or(r.tri);
-        }
-        tri = tri.and(any);
-        route = chosen.and_then(|c| c.1);
-        if let Some((s, _, sc)) = chosen {
-            scheme = Some(&*s.id);
-            if explain {
-                for r in &mut run.results {
-                    if r.scheme.is_some_and(|id| id != &*s.id) && r.passed == Some(false) {
-                        r.passed = None;
-                        r.not_needed = true;
-                        r.shortfall = None;
-                    }
-                }
-            }
-            if score.is_none() {
-                score = sc;
-                pass_mark = s.pass.as_ref().map(|p| p.mark);
+    let schemes: Vec<ModelResult> = rs
+        .schemes
+        .iter()
+        .map(|s| run.model(s, Some(&s.id)))
+        .collect();
+    let Combined {
+        tri,
+        route,
+        score,
+        pass_mark,
+        scheme,
+        grade,
+    } = combine(rs, &main, &schemes);
+    let scheme = scheme.map(|i| &*rs.schemes[i].id);
+    if explain && let Some(s) = scheme {
+        for r in &mut run.results {
+            if r.scheme.is_some_and(|id| id != s) && r.passed == Some(false) {
+                r.passed = None;
+                r.not_needed = true;
+                r.shortfall = None;
             }
         }
     }
-
-    // A graded model is complete when the missing points could not change the grade.
-    let mut grade = None;
-    if !rs.grades.is_empty() {
-        let find = |d: Decimal| {
-            rs.grades
-                .iter()
-                .find(|(iv, _)| iv.contains_dec(d))
-                .map(|(_, g)| &**g)
-        };
-        let (lo, hi) = score.unwrap_or((Decimal::ZERO, Decimal::ONE_HUNDRED));
-        let (glo, ghi) = (find(lo), find(hi));
-        if glo.is_some() && glo == ghi {
-            grade = glo;
-        } else {
-            tri = tri.and(Tri::U);
-        }
-    }
-
-    let outcome = match tri {
-        Tri::T => Outcome::Eligible,
-        Tri::F => Outcome::Ineligible,
-        Tri::U => Outcome::Incomplete,
-    };
+    let outcome = outcome_of(tri);
     let mut keys = std::mem::take(&mut run.cx.missing);
     dedup(&mut keys);
     let summary = explain.then(|| summarize(&run.results, &keys));

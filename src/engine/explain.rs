@@ -190,6 +190,23 @@ pub(crate) fn test<'c>(cx: &mut Ctx<'_>, t: &'c Cond, year: i32, tri: Tri) -> Te
     }
 }
 
+/// The shortfall of a failed or undecided quantitative test alone, without the sentences:
+/// `None` when the test passed or is not quantitative, `Some(None)` when no single fact decides
+/// it (what [`test`] puts in an explained line; the columnar path asks for it per enterprise).
+pub(crate) fn test_shortfall(
+    cx: &mut Ctx<'_>,
+    t: &Cond,
+    year: i32,
+    tri: Tri,
+) -> Option<Option<Shortfall>> {
+    if tri == Tri::T || !quantitative(t) {
+        return None;
+    }
+    let mut ls = Vec::new();
+    leaves(cx, t, year, false, &mut ls);
+    Some(shortfall(cx, t, year, &ls))
+}
+
 /// A lower (`at_least`) or upper bound on one fact.
 #[derive(Debug, Clone, Copy)]
 struct Need {

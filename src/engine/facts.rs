@@ -343,6 +343,30 @@ impl FactBatch {
         }
     }
 
+    /// Moves every enterprise of `other` to the end of this batch, in order (batches read on
+    /// several threads are joined with it).
+    pub fn append(&mut self, other: FactBatch) {
+        let (rows, values, spill) = (
+            self.rows.len() as u32,
+            self.values.len() as u32,
+            self.spill.len() as u64,
+        );
+        self.first_year.extend_from_slice(&other.first_year);
+        self.row_at
+            .extend(other.row_at.iter().skip(1).map(|r| r + rows));
+        self.value_at
+            .extend(other.value_at.iter().skip(1).map(|v| v + values));
+        self.rows.extend_from_slice(&other.rows);
+        self.values.extend(other.values.iter().map(|&p| {
+            if p >> TAG_SHIFT == TAG_SPILL {
+                p + spill
+            } else {
+                p
+            }
+        }));
+        self.spill.extend_from_slice(&other.spill);
+    }
+
     /// Drops every enterprise, keeping the allocations (for chunked batches).
     pub fn clear(&mut self) {
         self.first_year.clear();
@@ -483,6 +507,24 @@ mod tests {
                         t.view().get(y, idx),
                         "enterprise {i}, {y}, {idx}"
                     );
+                }
+            }
+        }
+        // Two halves appended read like the whole (spilled values keep their place).
+        let mut a = FactBatch::new();
+        let mut b = FactBatch::new();
+        a.push(&tables[0]);
+        a.push(&tables[2]);
+        b.push(&tables[3]);
+        b.push(&tables[1]);
+        b.push(&tables[2]);
+        a.append(b);
+        let order = [0, 2, 3, 1, 2];
+        assert_eq!(a.len(), order.len());
+        for (i, t) in order.iter().enumerate() {
+            for y in 2019..=2027 {
+                for idx in 0..INDICATORS.len() {
+                    assert_eq!(a.get(i).get(y, idx), tables[*t].view().get(y, idx));
                 }
             }
         }

@@ -16,6 +16,7 @@
 //! `incomplete` only if an unknown could still change it.
 
 pub mod cases;
+mod columnar;
 mod compile;
 mod eval;
 mod explain;
@@ -30,6 +31,7 @@ mod shipped_cases;
 #[cfg(test)]
 mod tests;
 
+pub use columnar::{BatchInput, Column, ColumnKind, Gap, Graded, PointsGap, Status, grade_batch};
 pub use compile::compile;
 pub use eval::{
     Actual, CriterionResult, Evaluation, Input, Outcome, Route, evaluate, evaluate_explained,

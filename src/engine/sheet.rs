@@ -82,12 +82,29 @@ impl Problems {
 /// Parses a decimal from a JSON number or string, exactly: a value that does not fit a
 /// decimal's 28 digits (or would be rounded to fit) is refused, never rounded.
 pub fn exact_decimal(v: &Value) -> Option<Decimal> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_string(),
-        _ => return None,
-    };
-    parse_exact(&text)
+    match v {
+        Value::Number(n) => parse_exact(&n.to_string()),
+        Value::String(s) => parse_exact(s.trim()),
+        _ => None,
+    }
+}
+
+/// The digits of `text` that are ASCII digits, into `buf` (at most its length); the count.
+fn digits_into(text: &str, buf: &mut [u8; MAX_NUMBER_TEXT]) -> usize {
+    let mut n = 0;
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        if n < buf.len() {
+            buf[n] = b;
+            n += 1;
+        }
+    }
+    n
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let start = d.iter().position(|b| *b != b'0').unwrap_or(d.len());
+    let end = d.iter().rposition(|b| *b != b'0').map_or(start, |e| e + 1);
+    &d[start..end.max(start)]
 }
 
 fn parse_exact(text: &str) -> Option<Decimal> {
@@ -104,12 +121,14 @@ fn parse_exact(text: &str) -> Option<Decimal> {
         None => (text, None),
     };
     // The significant digits written, without sign, point, leading or trailing zeros: a
-    // decimal that holds the value exactly has the same ones.
-    let digits: String = significand.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
+    // decimal that holds the value exactly has the same ones (compared on the stack: this
+    // runs for every stored value a batch reads).
+    let mut buf = [0u8; MAX_NUMBER_TEXT];
+    let n = digits_into(significand, &mut buf);
+    if n == 0 {
         return None;
     }
-    let written = digits.trim_start_matches('0').trim_end_matches('0');
+    let written = trim_zeros(&buf[..n]);
     let d = match exponent {
         None => Decimal::from_str(text).ok()?,
         Some(e) => {
@@ -117,30 +136,68 @@ fn parse_exact(text: &str) -> Option<Decimal> {
             Decimal::from_scientific(text).ok()?
         }
     };
-    let kept = d.mantissa().unsigned_abs().to_string();
-    let kept = kept.trim_start_matches('0').trim_end_matches('0');
-    (kept == written).then_some(d)
+    let mut kept_buf = [0u8; MAX_NUMBER_TEXT];
+    let mut m = d.mantissa().unsigned_abs();
+    let mut k = kept_buf.len();
+    loop {
+        k -= 1;
+        kept_buf[k] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 || k == 0 {
+            break;
+        }
+    }
+    (trim_zeros(&kept_buf[k..]) == written).then_some(d)
+}
+
+/// One stored or sent value, before its indicator's checks.
+#[derive(Debug, Clone)]
+enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number, as written.
+    Num(std::borrow::Cow<'a, str>),
+    Str(&'a str),
+    /// An array or object.
+    Other,
+}
+
+impl<'a> Scalar<'a> {
+    fn of(v: &'a Value) -> Scalar<'a> {
+        match v {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) => Scalar::Num(std::borrow::Cow::Owned(n.to_string())),
+            Value::String(s) => Scalar::Str(s),
+            _ => Scalar::Other,
+        }
+    }
 }
 
 /// One value checked against its indicator: `Ok(None)` for `null` (not known).
 fn check_value(
     code: &str,
     idx: usize,
-    v: &Value,
+    v: &Scalar<'_>,
 ) -> Result<Option<FactValue>, (&'static str, String)> {
     let ind = &INDICATORS[idx];
-    if v.is_null() {
+    if matches!(v, Scalar::Null) {
         return Ok(None);
     }
     if ind.kind == Kind::Bool {
         return match v {
-            Value::Bool(b) => Ok(Some(FactValue::Bool(*b))),
+            Scalar::Bool(b) => Ok(Some(FactValue::Bool(*b))),
             _ => Err(("type", format!("`{code}` takes true or false"))),
         };
     }
-    let Some(d) = exact_decimal(v) else {
+    let d = match v {
+        Scalar::Num(t) => parse_exact(t),
+        Scalar::Str(t) => parse_exact(t.trim()),
+        _ => None,
+    };
+    let Some(d) = d else {
         let msg = match v {
-            Value::Number(_) | Value::String(_) => {
+            Scalar::Num(_) | Scalar::Str(_) => {
                 "not a decimal number within range (at most 28 significant digits)"
             }
             _ => "expected a number (or a decimal string)",
@@ -165,6 +222,137 @@ fn check_value(
         return Err(("range", format!("must be at most {max} ({})", ind.unit)));
     }
     Ok(Some(FactValue::Num(d.normalize())))
+}
+
+/// A stored row as the service writes it: a flat JSON object of catalog codes, each once, to
+/// numbers, plain strings, booleans or null. Read without building a `Value`; `None` for any
+/// other shape (an unknown or repeated code, an escape, nesting), which then goes through
+/// serde_json like every other input, so both paths accept and report the same.
+fn scan_flat(text: &str) -> Option<Vec<(&str, usize, Scalar<'_>)>> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\n' | b'\r' | b'\t') {
+            *i += 1;
+        }
+    };
+    let string = |i: &mut usize| -> Option<&str> {
+        if b.get(*i) != Some(&b'"') {
+            return None;
+        }
+        let start = *i + 1;
+        let len = b[start..]
+            .iter()
+            .position(|c| *c == b'"' || *c == b'\\' || *c < 0x20)?;
+        if b[start + len] != b'"' {
+            return None;
+        }
+        *i = start + len + 1;
+        text.get(start..start + len)
+    };
+    let mut out = Vec::with_capacity(32);
+    let mut seen = 0u64;
+    ws(&mut i);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    ws(&mut i);
+    if b.get(i) == Some(&b'}') {
+        i += 1;
+        ws(&mut i);
+        return (i == b.len()).then_some(out);
+    }
+    loop {
+        ws(&mut i);
+        let code = string(&mut i)?;
+        let idx = super::facts::indicator_index(code)?;
+        let bit = 1u64.checked_shl(u32::try_from(idx).ok()?)?;
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        ws(&mut i);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i += 1;
+        ws(&mut i);
+        let v = match b.get(i)? {
+            b'"' => Scalar::Str(string(&mut i)?),
+            b't' if b[i..].starts_with(b"true") => {
+                i += 4;
+                Scalar::Bool(true)
+            }
+            b'f' if b[i..].starts_with(b"false") => {
+                i += 5;
+                Scalar::Bool(false)
+            }
+            b'n' if b[i..].starts_with(b"null") => {
+                i += 4;
+                Scalar::Null
+            }
+            _ => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                {
+                    i += 1;
+                }
+                let t = text.get(start..i)?;
+                if !json_number(t) {
+                    return None;
+                }
+                Scalar::Num(std::borrow::Cow::Borrowed(t))
+            }
+        };
+        out.push((code, idx, v));
+        ws(&mut i);
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' => {
+                i += 1;
+                ws(&mut i);
+                return (i == b.len()).then_some(out);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn json_number(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - s
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(c) if c.is_ascii_digit() => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 impl FactSheet {
@@ -261,6 +449,10 @@ impl FactSheet {
                 problems.push(&field, "year", "stored year out of range");
                 continue;
             }
+            if let Some(row) = scan_flat(text) {
+                sheet.add_values(year, row.into_iter(), &field, &mut problems);
+                continue;
+            }
             match serde_json::from_str::<Value>(text) {
                 Ok(Value::Object(row)) => {
                     sheet.add_year(year, &row, &format!("{field}."), &mut problems);
@@ -288,14 +480,47 @@ impl FactSheet {
                 );
                 continue;
             };
-            match check_value(code, idx, v) {
-                Ok(Some(value)) => {
-                    self.table.set_idx(year, idx, value);
-                }
-                Ok(None) => {}
-                Err((c, msg)) => problems.push(format!("{field}{code}"), c, msg),
-            }
+            self.add_value(year, code, idx, &Scalar::of(v), field, problems);
         }
+        self.check_parts(year, field, problems);
+    }
+
+    /// Adds one year's values read by [`scan_flat`] (known codes, each once): the same checks
+    /// and problems as [`add_year`](Self::add_year), `field` without its trailing dot.
+    fn add_values<'a>(
+        &mut self,
+        year: i32,
+        row: impl Iterator<Item = (&'a str, usize, Scalar<'a>)>,
+        field: &str,
+        problems: &mut Problems,
+    ) {
+        let field = format!("{field}.");
+        for (code, idx, v) in row {
+            self.add_value(year, code, idx, &v, &field, problems);
+        }
+        self.check_parts(year, &field, problems);
+    }
+
+    fn add_value(
+        &mut self,
+        year: i32,
+        code: &str,
+        idx: usize,
+        v: &Scalar<'_>,
+        field: &str,
+        problems: &mut Problems,
+    ) {
+        match check_value(code, idx, v) {
+            Ok(Some(value)) => {
+                self.table.set_idx(year, idx, value);
+            }
+            Ok(None) => {}
+            Err((c, msg)) => problems.push(format!("{field}{code}"), c, msg),
+        }
+    }
+
+    /// A part never exceeds its whole.
+    fn check_parts(&mut self, year: i32, field: &str, problems: &mut Problems) {
         for (part, whole) in PARTS {
             if let (Some(FactValue::Num(p)), Some(FactValue::Num(w))) =
                 (self.get(year, part), self.get(year, whole))
@@ -593,5 +818,46 @@ mod tests {
             niche_years_at(NaiveDate::from_ymd_opt(2022, 12, 31).unwrap(), 2025),
             dec!(3)
         );
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    /// The stored-row scanner and serde_json accept, keep and report exactly the same.
+    #[test]
+    fn the_scanner_reads_stored_rows_as_serde_json_does() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let texts = [
+            r#"{}"#,
+            r#"{"rd_expense":"120.189","operating_revenue":4006.3,"employees":10,"high_tech_enterprise":true}"#,
+            r#" { "rd_expense" : 1.50 , "abnormal_listed" : false , "ip_class1": null } "#,
+            r#"{"employees":1.5,"rd_staff":20,"net_profit":-3,"rd_expense":-1}"#,
+            r#"{"operating_revenue":1e3,"rd_expense":"1E2","employees":"x"}"#,
+            r#"{"high_tech_enterprise":1,"operating_revenue":true,"employees":[1]}"#,
+            r#"{"operating_revenue":12345678901234567890123456789}"#,
+            r#"{"operating_revenue":0.10000000000000000000000000001}"#,
+            r#"{"rd_expense":1,"rd_expense":2}"#,
+            r#"{"no_such_code":1,"employees":3}"#,
+            r#"{"operating_revenue":+5}"#,
+            r#"{"operating_revenue":01}"#,
+            r#"{"operating_revenue":"\u0031"}"#,
+            r#"{"operating_revenue":1,}"#,
+            r#"[1,2]"#,
+            r#"{"operating_revenue":1} x"#,
+        ];
+        for text in texts {
+            let fast = FactSheet::from_stored([(2025, text)], today);
+            let mut sheet = FactSheet::new();
+            let mut problems = Problems::new();
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(row)) => sheet.add_year(2025, &row, "facts.2025.", &mut problems),
+                _ => problems.push("facts.2025", "type", "stored facts are not an object"),
+            }
+            let slow = (sheet, problems.finish());
+            assert_eq!(fast, slow, "{text}");
+        }
+        assert!(scan_flat(r#"{"rd_expense":"1","employees":2,"abnormal_listed":true}"#).is_some());
     }
 }

@@ -309,3 +309,20 @@ pub fn is_tied(conn: &mut DbConnection, reviewer_id: i32, enterprise_id: i32) ->
         .get_result(conn)?;
     Ok(n > 0)
 }
+
+/// `(enterprise_id, tier, state, pre-screen outcome)` of an application in the workflow.
+pub type OpenApplication = (i32, String, String, Option<String>);
+
+/// The year's applications still in the workflow (draft, submitted, under review, returned).
+pub fn open_for_year(conn: &mut DbConnection, year: i32) -> QueryResult<Vec<OpenApplication>> {
+    applications::table
+        .filter(applications::year.eq(year))
+        .filter(applications::state.eq_any([DRAFT, SUBMITTED, UNDER_REVIEW, RETURNED]))
+        .select((
+            applications::enterprise_id,
+            applications::tier,
+            applications::state,
+            applications::prescreen_outcome,
+        ))
+        .load(conn)
+}

@@ -174,3 +174,28 @@ pub fn update_guarded(
     ))
     .execute(conn)
 }
+
+/// What the officials' tools need of every enterprise, by id: id, credit code, name, district,
+/// cluster and the date it entered its niche (one read for a whole batch).
+pub type GradingRow = (
+    i32,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+);
+
+pub fn for_grading(conn: &mut DbConnection) -> QueryResult<Vec<GradingRow>> {
+    enterprises::table
+        .order(enterprises::id)
+        .select((
+            enterprises::id,
+            enterprises::uscc,
+            enterprises::name,
+            enterprises::district_code,
+            enterprises::cluster_code,
+            enterprises::niche_entered_on,
+        ))
+        .load(conn)
+}

@@ -9,6 +9,7 @@ pub mod claims;
 pub mod enterprises;
 pub mod evaluations;
 pub mod idempotency;
+pub mod officials;
 pub mod pages;
 pub mod quotas;
 pub mod reference;
@@ -392,6 +393,7 @@ pub fn parse_date(field: &str, value: &str) -> AppResult<chrono::NaiveDate> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Before certifications::routes: `/certifications/import` must win over `/certifications/{id}`.
     cfg.configure(quotas::routes);
+    cfg.configure(officials::routes);
     cfg.configure(auth::routes)
         .configure(users::routes)
         .configure(reference::routes)

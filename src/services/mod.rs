@@ -13,6 +13,7 @@ pub mod evaluations;
 pub mod facts;
 pub mod idempotency;
 pub mod import;
+pub mod officials;
 pub mod policy;
 pub mod quotas;
 pub mod reference;

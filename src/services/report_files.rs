@@ -314,6 +314,43 @@ pub fn to_table(r: &Rollup) -> String {
     out
 }
 
+/// One table as an XLSX workbook of one sheet: numbers as number cells, text as text (a text
+/// that looks like a formula stays a string cell).
+pub fn table_xlsx(
+    name: &str,
+    headers: &[&str],
+    rows: Vec<Vec<Cell<'_>>>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name(name)?;
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) => {
+                    ws.write_string(r, c, s.as_ref())?;
+                }
+                Cell::Number(n) => match n.parse::<f64>() {
+                    Ok(v) => {
+                        ws.write_number(r, c, v)?;
+                    }
+                    Err(_) => {
+                        ws.write_string(r, c, n.as_str())?;
+                    }
+                },
+                Cell::Empty => {}
+            }
+        }
+    }
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::cell;

@@ -81,6 +81,7 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
             ruleset_draft(99)
         }
         ("POST", "/api/v1/rulesets/{ruleset}/test") => json!({}),
+        ("POST", "/api/v1/rulesets/{ruleset}/impact") => json!({"as_of": "2026-06-01"}),
         _ => return None,
     })
 }

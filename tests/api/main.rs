@@ -15,6 +15,7 @@ mod explain;
 mod exports;
 mod facts_input;
 mod fuzz;
+mod officials;
 mod policy;
 mod races;
 mod registry;
