@@ -11,10 +11,13 @@ use crate::models::data_migration as rows;
 use crate::models::now;
 use crate::services::{quotas, reference, rulesets};
 
+/// What a seeding step does, inside its write transaction.
+type StepFn = Box<dyn Fn(&mut DbConnection) -> AppResult<()>>;
+
 /// One seeding step: its id and what it does.
 pub struct Step {
     pub id: String,
-    run: Box<dyn Fn(&mut DbConnection) -> AppResult<()>>,
+    run: StepFn,
 }
 
 /// Every step this release ships, in the order they run.
