@@ -427,14 +427,14 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
         }
         crate::services::applications::assign(conn, &admin_c, app.id, reviewer.id)?;
         if i <= 4 {
-            let review: std::collections::BTreeMap<String, bool> = {
-                let a =
-                    crate::models::application::find(conn, app.id)?.ok_or(AppError::NotFound)?;
+            let a = crate::models::application::find(conn, app.id)?.ok_or(AppError::NotFound)?;
+            let review: std::collections::BTreeMap<String, bool> =
                 crate::services::applications::review_criteria(&a)
                     .into_iter()
                     .map(|c| (c, true))
-                    .collect()
-            };
+                    .collect();
+            let needs_override =
+                i != 4 && !crate::services::applications::prescreen_failures(&a).is_empty();
             let decision = crate::services::applications::DecisionInput {
                 decision: if i == 4 {
                     crate::services::applications::Decision::Return
@@ -447,8 +447,12 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
                     "材料齐全，符合认定条件 complete and eligible".into()
                 },
                 review: Some(review),
+                override_reason: needs_override.then(|| {
+                    "专家评审认定核心技术达到要求 experts judged the core technology sufficient"
+                        .into()
+                }),
             };
-            crate::services::applications::decide(conn, &reviewer_c, app.id, &decision)?;
+            crate::services::applications::decide(conn, &cache, &reviewer_c, app.id, &decision)?;
             decided += 1;
         } else {
             pipeline += 1; // under review

@@ -259,6 +259,7 @@ pub fn seed(conn: &mut DbConnection) -> anyhow::Result<()> {
                     certifier: certifier.into(),
                     number_prefix: prefix.into(),
                     has_rules,
+                    publicity_days: crate::services::publicity::DEFAULT_DAYS,
                 },
             )?;
         }
