@@ -762,3 +762,52 @@ fn sixteen_ticks_across_processes_issue_each_certificate_once() {
     drop(serve_b);
     let _ = today();
 }
+
+#[test]
+fn titles_ending_within_90_days_are_noticed_once() {
+    let app = TestApp::spawn();
+    let w = world(&app, 9901);
+    let day = today();
+    crate::workflow::insert_certification_until(
+        &app,
+        w.enterprise,
+        "tech_sme",
+        "SY-TS-EXP-1",
+        day,
+        day,
+        day + chrono::Days::new(90),
+    );
+    crate::workflow::insert_certification_until(
+        &app,
+        w.enterprise,
+        "innovative_sme",
+        "SY-IN-EXP-2",
+        day,
+        day,
+        day + chrono::Days::new(91),
+    );
+    let mut conn = app.conn();
+    assert_eq!(
+        ladder::services::notifications::expiring(&mut conn, day).unwrap(),
+        1
+    );
+    assert_eq!(
+        ladder::services::notifications::expiring(&mut conn, day).unwrap(),
+        0
+    );
+    drop(conn);
+    let inbox = body(app.get("/api/v1/me/notifications?unread=true", &w.owner));
+    let expiring: Vec<&Value> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "expiring")
+        .collect();
+    assert_eq!(expiring.len(), 1, "{inbox}");
+    assert!(
+        expiring[0]["text_zh"]
+            .as_str()
+            .unwrap()
+            .contains("SY-TS-EXP-1")
+    );
+}
