@@ -26,6 +26,10 @@ pub enum Command {
     Serve,
     /// Run the database migrations and seed the reference data, then exit.
     Migrate,
+    /// End the publicity periods that are over (issuing their certificates, each exactly once
+    /// however many processes run this) and notice titles ending within 90 days, then exit.
+    /// `ladder serve` does the same every LADDER_TICK_SECS (default 60).
+    Tick,
     /// Manage user accounts.
     Users {
         #[command(subcommand)]
@@ -242,6 +246,15 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             println!("database migrated and seeded");
+        }
+        Command::Tick => {
+            let mut conn = state.pool.get()?;
+            let r = crate::services::publicity::tick(&mut conn)
+                .map_err(|e| anyhow::anyhow!("tick: {e:?}"))?;
+            println!(
+                "{} certificates issued at the end of publicity, {} titles noticed as ending within 90 days",
+                r.issued, r.expiring
+            );
         }
         Command::Users {
             command:

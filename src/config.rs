@@ -28,6 +28,11 @@ pub struct Config {
     /// Requests a minute from one address to `/auth/login`, `/auth/register` and
     /// `/auth/token` (0: no limit).
     pub auth_rate_per_min: u32,
+    /// Public objections a minute from one address (0: no limit).
+    pub objection_rate_per_min: u32,
+    /// Seconds between the background runs of `ladder serve` that end publicity periods and
+    /// issue certificates (0: none; `ladder tick` does it at once).
+    pub tick_secs: u64,
     pub log_filter: String,
     pub log_json: bool,
     pub workers: usize,
@@ -129,6 +134,8 @@ impl Config {
             max_failed_logins: parse("LADDER_MAX_FAILED_LOGINS", 5i32)?,
             lockout: Duration::from_secs(parse("LADDER_LOCKOUT_SECS", 300u64)?),
             auth_rate_per_min: parse("LADDER_AUTH_RATE_PER_MIN", 30u32)?,
+            objection_rate_per_min: parse("LADDER_OBJECTION_RATE_PER_MIN", 5u32)?,
+            tick_secs: parse("LADDER_TICK_SECS", 60u64)?,
             log_filter: var("LADDER_LOG").unwrap_or_else(|| "info".into()),
             log_json,
             workers: parse("LADDER_WORKERS", 0usize)?,
@@ -155,6 +162,9 @@ impl Config {
             lockout: Duration::from_secs(300),
             // Every test client is 127.0.0.1: the limit's own test turns it on.
             auth_rate_per_min: 0,
+            objection_rate_per_min: 0,
+            // Tests end publicity with `ladder tick` (or call the service), never by waiting.
+            tick_secs: 0,
             log_filter: "warn".into(),
             log_json: false,
             workers: 2,

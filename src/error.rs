@@ -79,6 +79,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 413 with its own explanation (an upload past its limits).
+    #[error("too large: {0}")]
+    TooLarge(String),
     #[error("service unavailable")]
     Unavailable,
     #[error("oauth: {}", .0.code)]
@@ -126,7 +129,7 @@ impl AppError {
                 "too-many-requests",
                 "Too many requests",
             ),
-            AppError::PayloadTooLarge => (
+            AppError::PayloadTooLarge | AppError::TooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Payload too large",
@@ -172,6 +175,7 @@ impl AppError {
                 format!("too many attempts; retry after {retry_after_secs} s")
             }
             AppError::PayloadTooLarge => "the request body is larger than 1 MiB".into(),
+            AppError::TooLarge(detail) => detail.clone(),
             AppError::Unavailable => "the database is busy or unreachable; retry shortly".into(),
             AppError::OAuth(e) => e.detail.clone(),
             AppError::Internal(_) => "an internal error occurred; it has been logged".into(),

@@ -41,6 +41,7 @@ pub struct Application {
     pub metrics: Metrics,
     pub rules: std::sync::Arc<services::rulesets::RuleCache>,
     pub auth_limiter: auth::limit::AuthLimiter,
+    pub objection_limiter: auth::limit::ObjectionLimiter,
 }
 
 impl Application {
@@ -73,8 +74,12 @@ impl Application {
         let metrics = Metrics::new()?;
         let rules = std::sync::Arc::new(services::rulesets::RuleCache::default());
         let auth_limiter = auth::limit::AuthLimiter::new(config.auth_rate_per_min);
+        let objection_limiter = auth::limit::ObjectionLimiter(auth::limit::AuthLimiter::new(
+            config.objection_rate_per_min,
+        ));
         Ok(Application {
             auth_limiter,
+            objection_limiter,
             config,
             pool,
             keys,
@@ -159,6 +164,7 @@ pub fn app(
         .app_data(web::Data::new(state.metrics.clone()))
         .app_data(web::Data::from(state.rules.clone()))
         .app_data(web::Data::new(state.auth_limiter.clone()))
+        .app_data(web::Data::new(state.objection_limiter.clone()))
         .app_data(web::PayloadConfig::new(routes::MAX_BODY))
         .app_data(web::QueryConfig::default().error_handler(routes::query_error))
         .app_data(web::PathConfig::default().error_handler(routes::path_error))
@@ -222,6 +228,31 @@ pub async fn serve(state: Application) -> anyhow::Result<()> {
     })?;
     for addr in server.addrs() {
         tracing::info!(%addr, "ladder listening");
+    }
+    if state.config.tick_secs > 0 {
+        let (pool, every) = (
+            state.pool.clone(),
+            std::time::Duration::from_secs(state.config.tick_secs),
+        );
+        // Ends publicity periods and issues their certificates. Every process may run it: one
+        // conditional update per application decides which one issues.
+        std::thread::Builder::new()
+            .name("ladder-tick".into())
+            .spawn(move || {
+                loop {
+                    match pool.get() {
+                        Ok(mut conn) => match services::publicity::tick(&mut conn) {
+                            Ok(r) if r.issued > 0 || r.expiring > 0 => {
+                                tracing::info!(issued = r.issued, expiring = r.expiring, "tick")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = ?e, "tick failed"),
+                        },
+                        Err(e) => tracing::warn!(error = %e, "tick: no connection"),
+                    }
+                    std::thread::sleep(every);
+                }
+            })?;
     }
     server.run().await?;
     tracing::info!("ladder stopped");

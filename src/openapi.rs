@@ -106,6 +106,10 @@ impl Modify for ProblemResponses {
         routes::certifications::list_certifications, routes::certifications::get_certification, routes::certifications::revoke_certification,
         routes::audit::list_audit, routes::audit::verify_audit, routes::audit::audit_key,
         routes::claims::list_claims, routes::claims::approve_claim, routes::claims::reject_claim,
+        routes::reference::patch_tier,
+        routes::attachments::upload, routes::attachments::list, routes::attachments::download, routes::attachments::remove,
+        routes::publicity::public_list, routes::publicity::object, routes::publicity::list_objections, routes::publicity::resolve,
+        routes::publicity::get_calendar, routes::publicity::put_calendar, routes::publicity::notifications, routes::publicity::mark_read,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError))
 )]

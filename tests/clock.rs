@@ -121,6 +121,7 @@ fn revocations_and_founding_dates_use_the_shenyang_date() {
                 imported: true,
                 is_current: true,
                 created_at: ladder::models::now(),
+                override_reason: None,
             },
         )
         .unwrap()

@@ -239,6 +239,11 @@ def run(backend):
         published = requests.get(server.base + "/api/v1/rulesets", params={"status": "published"},
                                  headers={"Authorization": f"Bearer {tok['admin']}"}, timeout=10).json()
         ctx["ruleset"] = published["items"][0]["id"]
+        # A draft application of the enterprise, for the evidence cases (`{application}`).
+        made = requests.post(server.base + "/api/v1/applications", json={"enterprise_id": ctx["enterprise"], "tier": "tech_sme", "year": 2017},
+                             headers={"Authorization": f"Bearer {tok['enterprise']}"}, timeout=30)
+        made.raise_for_status()
+        ctx["application"] = made.json()["id"]
         counts = Counts(args.backend, url)
 
         def send(method, path, role, data, content_type="application/json", headers=None, params=None):
@@ -258,7 +263,8 @@ def run(backend):
         # 1. The HTTP corpus.
         cases = json.load(open(os.path.join(CORPUS, "http_cases.json")))
         for case in cases:
-            path = case["path"].replace("{enterprise}", str(ctx["enterprise"])).replace("{ruleset}", str(ctx["ruleset"]))
+            path = (case["path"].replace("{enterprise}", str(ctx["enterprise"])).replace("{ruleset}", str(ctx["ruleset"]))
+                    .replace("{application}", str(ctx["application"])))
             if "payload" in case:
                 data = open(os.path.join(CORPUS, "payloads", case["payload"]), "rb").read()
             elif "generate" in case:

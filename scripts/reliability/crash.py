@@ -6,6 +6,11 @@ random moment, restarted, and the store is checked:
     acknowledged transition has its event; each acknowledged approval its certification;
     each acknowledged revocation is revoked);
   * no certification issued by the workflow without its approved application;
+  * every upload answered 201 is there, row and content; no stored content (blob) without an
+    attachment naming it, no attachment without its whole content;
+  * no certification of an application that went through publicity (公示) dated on or before
+    the last day of its period (a `ladder tick` process with the clock two months ahead runs
+    beside the server all round long, and is killed with it);
   * no two current certifications, nor two in force today, per enterprise and tier;
   * the rollup's achieved counts equal a recount in SQL;
   * `ladder audit verify` exits 0;
@@ -16,7 +21,10 @@ usage: crash.py --backend sqlite|postgres --rounds N [--workers 8]
 
 import argparse
 import datetime
+import hashlib
 import json
+import os
+import signal
 import random
 import sqlite3
 import subprocess
@@ -124,6 +132,10 @@ class Worker(threading.Thread):
                 self.rec.add("transition", {"id": b["id"], "to": "draft"})
             return
         aid = a["id"]
+        if a["state"] == "draft" and not a.get("uploaded") and self.rng.random() < 0.6:
+            a["uploaded"] = True
+            self.upload(aid)
+            return
         if a["state"] == "draft":
             st, b = self.call(self.admin, "POST", f"/api/v1/applications/{aid}/submit", {}, "submit")
             if st == 200:
@@ -137,6 +149,7 @@ class Worker(threading.Thread):
                 a["state"] = "under_review"
                 crit = ((b.get("prescreen") or {}).get("result") or {}).get("criteria") or []
                 a["review"] = {c["id"]: True for c in crit if c.get("review") is True}
+                a["ineligible"] = b.get("prescreen_outcome") == "ineligible"
                 self.rec.add("transition", {"id": aid, "to": "under_review"})
             else:
                 self.app = None
@@ -145,6 +158,8 @@ class Worker(threading.Thread):
             body = {"decision": "approve" if approve else "reject", "comment": "crash test"}
             if approve:
                 body["review"] = a.get("review") or {}
+                if a.get("ineligible"):
+                    body["override"] = {"reason": "crash test: approved against the pre-screen"}
             st, b = self.call(self.reviewer, "POST", f"/api/v1/applications/{aid}/decision", body, "decision")
             if st == 200:
                 a["state"] = b["state"]
@@ -153,6 +168,7 @@ class Worker(threading.Thread):
                     a["cert"] = b["certification"]["id"]
                     self.rec.add("approved", {"id": aid, "cert": a["cert"]})
                 else:
+                    # rejected, or publicized: the ticker ends the period
                     self.app = None
             else:
                 self.app = None
@@ -162,12 +178,58 @@ class Worker(threading.Thread):
                 self.rec.add("revoked", {"cert": a["cert"]})
             self.app = None
 
+    def upload(self, aid):
+        """A PDF of 1 KiB – 1.5 MiB (one or two stored chunks), unique content."""
+        v = next(self.seq)
+        size = self.rng.randint(1024, 1536 * 1024)
+        head = f"%PDF-1.7\n% crash upload {v} {self.n}\n".encode()
+        data = head + bytes([32 + (v % 90)]) * (size - len(head))
+        try:
+            r = self.admin.post(
+                f"{self.base}/api/v1/applications/{aid}/attachments",
+                files={"file": (f"evidence-{v}.pdf", data, "application/pdf")},
+                data={"kind": "audit_report"},
+                timeout=30,
+            )
+        except requests.RequestException:
+            self.rec.count(failed=True)
+            self.stop.set()
+            return
+        self.rec.count(r.status_code, kind="upload")
+        if r.status_code == 201:
+            b = r.json()
+            self.rec.add("upload", {"id": b["id"], "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+
     def run(self):
         while not self.stop.is_set():
             if self.rng.random() < 0.5:
                 self.facts()
             else:
                 self.step()
+
+
+class Ticker(threading.Thread):
+    """`ladder tick` in a loop with the clock two months ahead: publicity periods end while the
+    server runs; the tick process in flight is SIGKILLed with the server."""
+
+    def __init__(self, url, stop):
+        super().__init__(daemon=True)
+        self.url, self.stop, self.proc, self.runs = url, stop, None, 0
+        ahead = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=60)
+        self.env = common.env_for(url, {"LADDER_CLOCK_START": ahead.strftime("%Y-%m-%dT%H:%M:%SZ"), "LADDER_POOL_SIZE": "2"})
+
+    def run(self):
+        while not self.stop.is_set():
+            self.proc = subprocess.Popen([common.BIN, "tick"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.proc.wait()
+            self.runs += 1
+            time.sleep(0.2)
+
+    def kill(self):
+        p = self.proc
+        if p is not None and p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 def check(store, backend, url, base, admin_token, rec):
@@ -203,6 +265,35 @@ def check(store, backend, url, base, admin_token, rec):
         c = certs.get(d["cert"])
         if c is None or c[2] == "":
             problems.append(f"lost revocation {d}")
+    # 1b. every acknowledged upload is there, row and content; content and rows match.
+    atts = {int(i): (sha, int(size)) for i, sha, size in store.rows("SELECT id, sha256, size FROM attachments")}
+    chunks = {sha: int(n) for sha, n in store.rows("SELECT sha256, COUNT(*) FROM blobs GROUP BY sha256")}
+    for d in (d for k, d in rec.acked if k == "upload"):
+        a = atts.get(d["id"])
+        if a is None or a[0] != d["sha256"] or a[1] != d["size"]:
+            problems.append(f"lost upload {d}")
+    for i, (sha, size) in atts.items():
+        want = max(1, -(-size // (1 << 20)))
+        if chunks.get(sha) != want:
+            problems.append(f"attachment {i} without its whole content: {chunks.get(sha)} chunks of {want}")
+    named = {sha for sha, _ in atts.values()}
+    stray = [sha for sha in chunks if sha not in named]
+    if stray:
+        problems.append(f"stored content no attachment names: {stray[:5]}")
+    # 1c. no certificate without its publicity period: a certification of an application that
+    # was publicized is dated after the period's last day.
+    early = store.rows(
+        "SELECT c.id FROM certifications c JOIN applications a ON a.id = c.application_id "
+        "WHERE a.publicity_to IS NOT NULL AND c.issued_on <= a.publicity_to"
+    )
+    if early:
+        problems.append(f"certifications issued before their publicity ended: {early[:5]}")
+    unended = store.rows(
+        "SELECT a.id FROM applications a WHERE a.publicity_to IS NOT NULL AND a.state = 'approved' "
+        "AND NOT EXISTS (SELECT 1 FROM application_events e WHERE e.application_id = a.id AND e.to_state = 'publicized')"
+    )
+    if unended:
+        problems.append(f"approved after publicity without a publicized event: {unended[:5]}")
     # 2. no certification from the workflow without its approved application.
     orphans = store.rows(
         "SELECT c.id FROM certifications c LEFT JOIN applications a ON a.id = c.application_id "
@@ -266,7 +357,7 @@ def run(backend, rounds, workers, min_run, max_run, seq):
         pgname, url = common.pg_db("ladder_crash")
     store = Store(backend, url)
     rounds_ok, all_problems = 0, []
-    totals = {"sent": 0, "acked": 0, "facts": 0, "transitions": 0, "approvals": 0, "revocations": 0, "unanswered": 0}
+    totals = {"sent": 0, "acked": 0, "facts": 0, "transitions": 0, "approvals": 0, "revocations": 0, "uploads": 0, "publicity_ended": 0, "unanswered": 0}
     try:
         common.seeded(url)
         server = common.Server(url, log_name=f"crash-{backend}.log", extra_env={"LADDER_ACCESS_TTL_SECS": "7200"})
@@ -282,21 +373,32 @@ def run(backend, rounds, workers, min_run, max_run, seq):
             if not cursor:
                 break
         tiers = [t["code"] for t in s.get(server.base + "/api/v1/tiers", timeout=10).json()]
+        # Half the tiers issue at approval, half go under publicity (5 working days).
+        for i, code in enumerate(tiers):
+            s.patch(server.base + f"/api/v1/tiers/{code}", json={"publicity_days": 0 if i % 2 else 5}, timeout=10)
         rng = random.Random()
         for rnd in range(1, rounds + 1):
             if not server.alive():
                 server.start()
             rec, stop = Recorder(), threading.Event()
             ws = [Worker(i, server.base, tok, reviewer_id, ents[i::workers], tiers, rec, stop, seq) for i in range(workers)]
+            ticker = Ticker(url, stop)
             for w in ws:
                 w.start()
+            ticker.start()
             time.sleep(rng.uniform(min_run, max_run))
             server.kill()
+            ticker.kill()
             stop.set()
+            ticker.join(timeout=60)
+            ticker.kill()
             for w in ws:
                 w.join(timeout=60)
             server.start()
             problems = check(store, backend, url, server.base, tok["admin"], rec)
+            totals["publicity_ended"] = int(store.rows(
+                "SELECT COUNT(*) FROM certifications c JOIN applications a ON a.id = c.application_id WHERE a.publicity_to IS NOT NULL"
+            )[0][0])
             kinds = [k for k, _ in rec.acked]
             totals["sent"] += rec.sent
             totals["acked"] += len(rec.acked) - kinds.count("approved")
@@ -304,6 +406,7 @@ def run(backend, rounds, workers, min_run, max_run, seq):
             totals["transitions"] += kinds.count("transition")
             totals["approvals"] += kinds.count("approved")
             totals["revocations"] += kinds.count("revoked")
+            totals["uploads"] += kinds.count("upload")
             totals["unanswered"] += rec.failed
             if problems:
                 all_problems += [f"[{backend}] round {rnd}: {p}" for p in problems]
@@ -348,7 +451,7 @@ def main():
         ok = ok and rounds_ok == rounds
         parts.append(
             f"{backend} {rounds_ok}/{rounds} SIGKILLs survived ({t['sent']} requests, {t['acked']} acknowledged writes checked: "
-            f"{t['facts']} facts, {t['transitions']} transitions incl. {t['approvals']} approvals, {t['revocations']} revocations)"
+            f"{t['facts']} facts, {t['transitions']} transitions incl. {t['approvals']} approvals, {t['revocations']} revocations, {t['uploads']} uploads, {t['publicity_ended']} certificates issued at the end of publicity)"
         )
     with open(f"{common.OUT}/crash.json", "w") as f:
         json.dump(report, f, indent=1)

@@ -85,6 +85,16 @@ def main():
         admin, reviewer = common.session(tok["admin"]), common.session(tok["reviewer"])
         reviewer_id = reviewer.get(b.base + "/api/v1/me", timeout=10).json()["id"]
         ents = admin.get(a.base + "/api/v1/enterprises", params={"limit": 500}, timeout=30).json()["items"]
+        # These races are about issuing at approval: no publicity period for the tiers raced.
+        for code in ("srdi_sme", "tech_sme"):
+            admin.patch(a.base + f"/api/v1/tiers/{code}", json={"publicity_days": 0}, timeout=30).raise_for_status()
+
+        def approval(full, comment):
+            crit = ((full.get("prescreen") or {}).get("result") or {}).get("criteria") or []
+            d = {"decision": "approve", "comment": comment, "review": {c["id"]: True for c in crit if c.get("review") is True}}
+            if full.get("prescreen_outcome") == "ineligible":
+                d["override"] = {"reason": "race test: approved against the pre-screen"}
+            return d
 
         def post(s, base, path, body, want):
             r = s.post(base + path, json=body, timeout=60)
@@ -109,8 +119,7 @@ def main():
             # 1. concurrent decisions on one application, across both processes.
             post(admin, b.base, f"/api/v1/applications/{app['id']}/submit", {}, 200)
             full = post(admin, a.base, f"/api/v1/applications/{app['id']}/assign", {"reviewer_id": reviewer_id}, 200)
-            crit = ((full.get("prescreen") or {}).get("result") or {}).get("criteria") or []
-            decision = {"decision": "approve", "comment": "race", "review": {c["id"]: True for c in crit if c.get("review") is True}}
+            decision = approval(full, "race")
             res = fire(bases, f"/api/v1/applications/{app['id']}/decision", tok["reviewer"], decision, args.attempts)
             races += 1
             winner = one_winner(f"round {rnd} decision", res, problems)
@@ -134,8 +143,7 @@ def main():
             if renewal:
                 post(admin, a.base, f"/api/v1/applications/{renewal['id']}/submit", {}, 200)
                 full = post(admin, b.base, f"/api/v1/applications/{renewal['id']}/assign", {"reviewer_id": reviewer_id}, 200)
-                crit = ((full.get("prescreen") or {}).get("result") or {}).get("criteria") or []
-                decision = {"decision": "approve", "comment": "race renewal", "review": {c["id"]: True for c in crit if c.get("review") is True}}
+                decision = approval(full, "race renewal")
                 res = fire(bases, f"/api/v1/applications/{renewal['id']}/decision", tok["reviewer"], decision, args.attempts)
                 races += 1
                 w = one_winner(f"round {rnd} renewal decision", res, problems)

@@ -59,3 +59,8 @@ impl AuthLimiter {
         })
     }
 }
+
+/// The same per-address limit on public objections (`POST /public/publicity/{id}/objections`),
+/// with its own budget: objecting never uses up an address's logins, nor the reverse.
+#[derive(Clone)]
+pub struct ObjectionLimiter(pub AuthLimiter);

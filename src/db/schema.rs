@@ -60,6 +60,7 @@ diesel::table! {
         certifier -> Text,
         number_prefix -> Text,
         has_rules -> Bool,
+        publicity_days -> Integer,
     }
 }
 
@@ -220,6 +221,10 @@ diesel::table! {
         prescreen_outcome -> Nullable<Text>,
         prescreen -> Nullable<Text>,
         ruleset_id -> Nullable<Integer>,
+        override_reason -> Nullable<Text>,
+        regrade -> Nullable<Text>,
+        publicity_from -> Nullable<Date>,
+        publicity_to -> Nullable<Date>,
     }
 }
 
@@ -261,6 +266,7 @@ diesel::table! {
         revoked_on -> Nullable<Date>,
         revoke_reason -> Nullable<Text>,
         created_at -> Timestamp,
+        override_reason -> Nullable<Text>,
     }
 }
 
@@ -327,8 +333,88 @@ diesel::joinable!(certifications -> enterprises (enterprise_id));
 diesel::joinable!(certifications -> applications (application_id));
 diesel::joinable!(certifications -> rulesets (ruleset_id));
 
+diesel::table! {
+    blobs (sha256, seq) {
+        sha256 -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Integer,
+        application_id -> Integer,
+        kind -> Text,
+        filename -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(attachments -> applications (application_id));
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        source -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        year -> Integer,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    objections (id) {
+        id -> Integer,
+        application_id -> Integer,
+        name -> Text,
+        contact -> Text,
+        text -> Text,
+        address -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(objections -> applications (application_id));
+
+diesel::table! {
+    notifications (id) {
+        id -> Integer,
+        user_id -> Integer,
+        kind -> Text,
+        application_id -> Nullable<Integer>,
+        certification_id -> Nullable<Integer>,
+        text_zh -> Text,
+        text_en -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     data_migrations,
+    notifications,
+    calendar_years,
+    calendar_days,
+    objections,
+    blobs,
+    attachments,
     claims,
     settings,
     districts,

@@ -15,10 +15,13 @@ pub const APPROVED: &str = "approved";
 pub const REJECTED: &str = "rejected";
 pub const RETURNED: &str = "returned";
 pub const WITHDRAWN: &str = "withdrawn";
-pub const STATES: [&str; 7] = [
+/// Approved and published for objections (公示) until its period ends.
+pub const PUBLICIZED: &str = crate::models::publicity::PUBLICIZED;
+pub const STATES: [&str; 8] = [
     DRAFT,
     SUBMITTED,
     UNDER_REVIEW,
+    PUBLICIZED,
     APPROVED,
     REJECTED,
     RETURNED,
@@ -48,6 +51,13 @@ pub struct Application {
     #[serde(skip)]
     pub prescreen: Option<String>,
     pub ruleset_id: Option<i32>,
+    /// Why an approval overrode an ineligible pre-screen or a criterion judged false.
+    pub override_reason: Option<String>,
+    /// The grade at decision time, kept when it differs from the pre-screen (JSON).
+    pub regrade: Option<String>,
+    /// The publicity period (working days, inclusive) of an approval.
+    pub publicity_from: Option<chrono::NaiveDate>,
+    pub publicity_to: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Insertable)]
@@ -181,6 +191,8 @@ pub fn mark_submitted(
         applications::decision_comment.eq(None::<String>),
         applications::review.eq(None::<String>),
         applications::decided_at.eq(None::<NaiveDateTime>),
+        applications::override_reason.eq(None::<String>),
+        applications::regrade.eq(None::<String>),
     ))
     .execute(conn)
 }
@@ -223,22 +235,23 @@ pub fn assign(
     .execute(conn)
 }
 
+/// What a decision writes on the application.
+#[derive(Debug)]
+pub struct DecisionRow<'a> {
+    pub reviewer_id: i32,
+    pub to: &'a str,
+    pub decision: &'a str,
+    pub comment: &'a str,
+    pub review: Option<&'a str>,
+    pub override_reason: Option<&'a str>,
+    pub regrade: Option<&'a str>,
+    pub at: NaiveDateTime,
+}
+
 /// Records a decision. Guarded by state *and* reviewer, so neither a concurrent decision nor
 /// a concurrent re-assignment can be overtaken.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one column each, in one guarded statement"
-)]
-pub fn decide(
-    conn: &mut DbConnection,
-    id: i32,
-    reviewer_id: i32,
-    to: &str,
-    decision: &str,
-    comment: &str,
-    review: Option<&str>,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
+pub fn decide(conn: &mut DbConnection, id: i32, d: &DecisionRow) -> QueryResult<usize> {
+    let (reviewer_id, to, at) = (d.reviewer_id, d.to, d.at);
     diesel::update(
         applications::table
             .find(id)
@@ -247,9 +260,11 @@ pub fn decide(
     )
     .set((
         applications::state.eq(to),
-        applications::decision.eq(decision),
-        applications::decision_comment.eq(comment),
-        applications::review.eq(review),
+        applications::decision.eq(d.decision),
+        applications::decision_comment.eq(d.comment),
+        applications::review.eq(d.review),
+        applications::override_reason.eq(d.override_reason),
+        applications::regrade.eq(d.regrade),
         applications::decided_at.eq(at),
         applications::updated_at.eq(at),
     ))

@@ -26,6 +26,8 @@ pub struct Certification {
     pub revoked_on: Option<NaiveDate>,
     pub revoke_reason: Option<String>,
     pub created_at: NaiveDateTime,
+    /// Set when the approval overrode an ineligible pre-screen or a criterion judged false.
+    pub override_reason: Option<String>,
 }
 
 impl Certification {
@@ -50,6 +52,7 @@ pub struct NewCertification<'a> {
     pub imported: bool,
     pub is_current: bool,
     pub created_at: NaiveDateTime,
+    pub override_reason: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewCertification) -> QueryResult<i32> {

@@ -1,6 +1,7 @@
 //! Row types and queries, one module per table group. Only this folder talks SQL.
 
 pub mod application;
+pub mod attachment;
 pub mod audit;
 pub mod certification;
 pub mod claim;
@@ -8,6 +9,8 @@ pub mod data_migration;
 pub mod enterprise;
 pub mod facts;
 pub mod idempotency;
+pub mod notification;
+pub mod publicity;
 pub mod quota;
 pub mod reference;
 pub mod report;

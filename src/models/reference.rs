@@ -35,6 +35,8 @@ pub struct Tier {
     pub certifier: String,
     pub number_prefix: String,
     pub has_rules: bool,
+    /// Working days an approval is publicised (公示) before the certificate issues; 0: at once.
+    pub publicity_days: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -118,6 +120,13 @@ pub fn ensure_cluster(conn: &mut DbConnection, row: &Cluster) -> QueryResult<()>
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Sets a tier's publicity period; the number of rows changed (0: no such tier).
+pub fn set_publicity_days(conn: &mut DbConnection, code: &str, days: i32) -> QueryResult<usize> {
+    diesel::update(tiers::table.find(code))
+        .set(tiers::publicity_days.eq(days))
+        .execute(conn)
 }
 
 pub fn ensure_tier(conn: &mut DbConnection, row: &Tier) -> QueryResult<()> {

@@ -184,6 +184,46 @@ pub fn certification_counts(
         .collect())
 }
 
+/// Certifications counted on `day` whose approval overrode the pre-screen or a review
+/// judgment (`override_reason` set). `tiers` and `scope` must be validated codes.
+pub fn override_count(
+    conn: &mut DbConnection,
+    tiers: &[String],
+    scope: Option<&str>,
+    measure: Measure,
+    year_start: NaiveDate,
+    day: NaiveDate,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    if tiers.is_empty() {
+        return Ok(0);
+    }
+    let p = Placeholders::of(conn);
+    // $1 the year's start, $2 the day, then the tiers, then the scope.
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM certifications c JOIN enterprises e ON e.id = c.enterprise_id \
+         WHERE c.override_reason IS NOT NULL AND c.tier IN ({}) AND {}{}",
+        p.list(3, tiers.len()),
+        counted_on(p, measure, 2),
+        scope_clause(p, scope, 3 + tiers.len())
+    );
+    let mut q = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Date, _>(year_start)
+        .bind::<Date, _>(day);
+    for t in tiers {
+        q = q.bind::<Text, _>(t.clone());
+    }
+    if let Some(s) = scope {
+        q = q.bind::<Text, _>(s.to_string());
+    }
+    Ok(q.get_result::<N>(conn)?.n)
+}
+
 /// The bare aggregate: certifications counted on one day. The benchmark's baseline.
 pub fn bare_count(
     conn: &mut DbConnection,
@@ -246,7 +286,7 @@ pub fn pipeline(
     let sql = format!(
         "SELECT a.state AS state, a.prescreen_outcome AS prescreen, COUNT(*) AS n \
          FROM applications a JOIN enterprises e ON e.id = a.enterprise_id \
-         WHERE a.tier IN ({}) AND a.year = {} AND a.state IN ('submitted', 'under_review'){} \
+         WHERE a.tier IN ({}) AND a.year = {} AND a.state IN ('submitted', 'under_review', 'publicized'){} \
          GROUP BY a.state, a.prescreen_outcome",
         p.list(2, tiers.len()),
         p.at(1),

@@ -39,6 +39,12 @@ impl From<Event> for EventView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct Publicity {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CertificationRef {
     pub id: i32,
     pub number: String,
@@ -52,8 +58,12 @@ pub struct ApplicationResponse {
     pub enterprise_id: i32,
     pub tier: String,
     pub year: i32,
-    /// draft, submitted, under_review, approved, rejected, returned or withdrawn
+    /// draft, submitted, under_review, publicized (approved, published for objections),
+    /// approved, rejected, returned or withdrawn
     pub state: String,
+    /// The publicity period (公示, working days, inclusive) of an approval: the certificate
+    /// issues the day after `to` unless an objection is upheld.
+    pub publicity: Option<Publicity>,
     /// A re-review (复核) of a held title.
     pub renewal: bool,
     /// The engine's verdict at submission (`eligible`, `ineligible`, `incomplete`, or
@@ -82,6 +92,19 @@ pub struct ApplicationResponse {
     /// Every transition, oldest first. Omitted in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<EventView>>,
+    /// The approval overrode an ineligible pre-screen or a review criterion judged false.
+    #[serde(rename = "override")]
+    pub overridden: bool,
+    /// The reviewer's reason for the override.
+    pub override_reason: Option<String>,
+    /// The grade at decision time (today's facts, the rule set then in force), shown beside the
+    /// pre-screen when it differs from it: `{as_of, outcome, ruleset, failed}`.
+    #[schema(value_type = Option<Object>)]
+    pub regrade: Option<serde_json::Value>,
+    /// On submission of an application whose pre-screen is `ineligible`: the failed criteria.
+    /// Submitting is allowed; an approval will need an override.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<svc::FailedCriterion>>,
 }
 
 impl ApplicationResponse {
@@ -102,6 +125,10 @@ impl ApplicationResponse {
             enterprise_id: a.enterprise_id,
             tier: a.tier,
             year: a.year,
+            publicity: a
+                .publicity_from
+                .zip(a.publicity_to)
+                .map(|(from, to)| Publicity { from, to }),
             state: a.state,
             renewal: a.renewal,
             prescreen_outcome: a.prescreen_outcome,
@@ -116,6 +143,13 @@ impl ApplicationResponse {
             decision_comment: a.decision_comment,
             certification: None,
             history: None,
+            overridden: a.override_reason.is_some(),
+            override_reason: a.override_reason,
+            regrade: a
+                .regrade
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok()),
+            warnings: None,
         }
     }
 }
@@ -173,6 +207,17 @@ pub struct DecisionRequest {
     /// judge every one of them.
     #[schema(value_type = Option<Object>)]
     pub review: Option<BTreeMap<String, bool>>,
+    /// Approve although the pre-screen is `ineligible` or a review criterion is judged false;
+    /// kept on the application and the certification, audited, counted in the rollup.
+    #[serde(rename = "override")]
+    pub overrides: Option<Override>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// At least 10 characters.
+    pub reason: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -348,7 +393,10 @@ pub async fn submit_application(
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 200, |c| {
             let app = svc::submit(c, &cache, &caller, id)?;
-            full(c, app)
+            let warnings = svc::prescreen_failures(&app);
+            let mut out = full(c, app)?;
+            out.warnings = (!warnings.is_empty()).then_some(warnings);
+            Ok(out)
         })
     })
     .await?;
@@ -411,8 +459,11 @@ pub async fn assign_reviewer(
 /// Decide an application.
 ///
 /// The assigned reviewer approves, rejects or returns the application with a comment, judging each
-/// criterion the pre-screen left to a person (`review`). Approval creates the certification.
-/// Accepts `Idempotency-Key`.
+/// criterion the pre-screen left to a person (`review`). An approval is refused (422, naming each
+/// criterion) when the kept pre-screen is `ineligible` or a review criterion is judged `false`,
+/// unless the body carries `override: {reason}` (10+ characters). The application is re-graded
+/// with today's facts and rule set; when that differs from the pre-screen, `regrade` shows it.
+/// Approval creates the certification. Accepts `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/decision", tag = "applications", request_body = DecisionRequest,
     params(("id" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = ApplicationResponse, description = "decided; an approval carries its certification"),
@@ -421,20 +472,23 @@ pub async fn assign_reviewer(
     security(("bearer" = [])))]
 pub async fn decide_application(
     pool: web::Data<DbPool>,
+    cache: web::Data<RuleCache>,
     user: AuthUser,
     idem: Idem,
     id: web::Path<i32>,
     Json(body): Json<DecisionRequest>,
 ) -> AppResult<HttpResponse> {
     let (id, caller, ctx) = (id.into_inner(), user.0, idem.0.clone());
+    let cache = cache.into_inner();
     let input = DecisionInput {
         decision: body.decision,
         comment: body.comment,
         review: body.review,
+        override_reason: body.overrides.map(|o| o.reason),
     };
     let out = db(&pool, move |c| {
         run(c, ctx.as_ref(), 200, |c| {
-            let app = svc::decide(c, &caller, id, &input)?;
+            let app = svc::decide(c, &cache, &caller, id, &input)?;
             full(c, app)
         })
     })

@@ -38,6 +38,11 @@ pub struct CertificationResponse {
     pub status: String,
     /// In force today.
     pub active: bool,
+    /// The approval overrode an ineligible pre-screen or a review criterion judged false.
+    #[serde(rename = "override")]
+    pub overridden: bool,
+    /// The reviewer's reason for the override.
+    pub override_reason: Option<String>,
 }
 
 impl From<(Certification, String, String)> for CertificationResponse {
@@ -71,6 +76,8 @@ impl From<(Certification, String, String)> for CertificationResponse {
             is_current: c.is_current,
             revoked_on: c.revoked_on,
             revoke_reason: c.revoke_reason,
+            overridden: c.override_reason.is_some(),
+            override_reason: c.override_reason,
         }
     }
 }

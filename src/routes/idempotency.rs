@@ -32,6 +32,9 @@ fn applies(req: &ServiceRequest) -> bool {
     req.method() == Method::POST
         && req.path().starts_with("/api/v1/")
         && !req.path().starts_with("/api/v1/auth/")
+        // Uploads stream (a kept response could not hold their body), and the same content is
+        // stored once anyway.
+        && !req.path().ends_with("/attachments")
 }
 
 /// The caller's token subject, when the request carries a valid token (else the handler's

@@ -2,6 +2,7 @@
 //! a service on a blocking thread and shape the response.
 
 pub mod applications;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod certifications;
@@ -11,6 +12,7 @@ pub mod evaluations;
 pub mod idempotency;
 pub mod officials;
 pub mod pages;
+pub mod publicity;
 pub mod quotas;
 pub mod reference;
 pub mod rulesets;
@@ -401,6 +403,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(evaluations::routes)
         .configure(rulesets::routes);
     cfg.configure(applications::routes);
+    cfg.configure(attachments::routes);
+    cfg.configure(publicity::routes);
     cfg.configure(certifications::routes);
     cfg.configure(audit::routes);
     cfg.configure(claims::routes);

@@ -52,6 +52,9 @@ pub struct TierView {
     pub certifier: String,
     /// false for programmes decided by reviewers alone (no rule set).
     pub has_rules: bool,
+    /// Working days an approval is publicised (公示) for objections before the certificate
+    /// issues (default 5; 0 issues at approval). `PATCH /tiers/{code}` (admin) sets it.
+    pub publicity_days: i32,
 }
 
 impl From<rows::Tier> for TierView {
@@ -65,6 +68,7 @@ impl From<rows::Tier> for TierView {
             validity_years: t.validity_years,
             certifier: t.certifier,
             has_rules: t.has_rules,
+            publicity_days: t.publicity_days,
         }
     }
 }
@@ -142,9 +146,39 @@ pub async fn list_tiers(pool: web::Data<DbPool>, _user: AuthUser) -> AppResult<H
     Ok(HttpResponse::Ok().json(items))
 }
 
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierPatch {
+    /// 0..=30 working days.
+    pub publicity_days: i32,
+}
+
+/// Change a tier's publicity period.
+///
+/// Admins set how many working days an approval of the tier is publicised (公示) before the
+/// certificate issues: 0..=30 (0 issues at approval).
+#[utoipa::path(patch, path = "/api/v1/tiers/{code}", tag = "reference", request_body = TierPatch,
+    params(("code" = String, Path)),
+    responses((status = 200, body = TierView), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn patch_tier(
+    pool: web::Data<DbPool>,
+    user: AuthUser,
+    code: web::Path<String>,
+    crate::routes::Json(body): crate::routes::Json<TierPatch>,
+) -> AppResult<HttpResponse> {
+    let (code, caller) = (code.into_inner(), user.0);
+    let tier = db(&pool, move |c| {
+        crate::services::publicity::set_tier_days(c, &caller, &code, body.publicity_days)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TierView::from(tier)))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/districts").route(web::get().to(list_districts)));
     cfg.service(web::resource("/clusters").route(web::get().to(list_clusters)));
     cfg.service(web::resource("/indicators").route(web::get().to(list_indicators)));
     cfg.service(web::resource("/tiers").route(web::get().to(list_tiers)));
+    cfg.service(web::resource("/tiers/{code}").route(web::patch().to(patch_tier)));
 }

@@ -258,7 +258,9 @@ pub fn submit(
             return Err(wrong_state(id, &before.state, "submitted"));
         }
         let day = crate::clock::today();
-        let (record, outcome, ruleset_id) = prescreen(conn, cache, &before, day)?;
+        let (mut record, outcome, ruleset_id) = prescreen(conn, cache, &before, day)?;
+        // The evidence list is frozen with the pre-screen: it cannot change until returned.
+        record["evidence"] = crate::services::evidence::frozen_list(conn, id)?;
         let at = now();
         if rows::mark_submitted(
             conn,
@@ -282,6 +284,7 @@ pub fn submit(
             Some(&format!("pre-screen: {outcome}")),
         )?;
         let after = reload(conn, id)?;
+        crate::services::notifications::submitted(conn, &after)?;
         audit::record(
             conn,
             &actor,
@@ -365,6 +368,7 @@ pub fn assign(
             Some(&note),
         )?;
         let after = reload(conn, id)?;
+        crate::services::notifications::assigned(conn, &after)?;
         audit::record(
             conn,
             &actor,
@@ -412,15 +416,22 @@ pub struct DecisionInput {
     pub decision: Decision,
     pub comment: String,
     pub review: Option<BTreeMap<String, bool>>,
+    /// `override: {reason}`: approve although the pre-screen is `ineligible` or a review
+    /// criterion is judged false.
+    pub override_reason: Option<String>,
+}
+
+/// The kept pre-screen record of a submitted application (`Null` before submission).
+fn kept_record(app: &Application) -> Value {
+    app.prescreen
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or(Value::Null)
 }
 
 /// The ids of the criteria the pre-screen left to a reviewer (`review: true`).
 pub fn review_criteria(app: &Application) -> BTreeSet<String> {
-    let record: Value = app
-        .prescreen
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p).ok())
-        .unwrap_or(Value::Null);
+    let record = kept_record(app);
     record["result"]["criteria"]
         .as_array()
         .map(|cs| {
@@ -430,6 +441,55 @@ pub fn review_criteria(app: &Application) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A criterion that failed in a grade: its id and labels.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FailedCriterion {
+    pub criterion: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub text_zh: String,
+    pub text_en: String,
+}
+
+/// The failed criteria of an evaluation result (`summary.failed`, which counts an "any one
+/// of" group as one), with their labels.
+fn failures_of(result: &Value) -> Vec<FailedCriterion> {
+    let criteria = result["criteria"].as_array().cloned().unwrap_or_default();
+    result["summary"]["failed"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_str)
+                .map(|id| {
+                    let c = criteria
+                        .iter()
+                        .find(|c| c["id"] == id)
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    let label_zh = c["label_zh"].as_str().unwrap_or(id).to_string();
+                    let label_en = c["label_en"].as_str().unwrap_or(id).to_string();
+                    FailedCriterion {
+                        criterion: id.to_string(),
+                        text_zh: format!("预审未通过：{label_zh}"),
+                        text_en: format!("Failed in the pre-screen: {label_en}"),
+                        label_zh,
+                        label_en,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The failed criteria of the kept pre-screen when its outcome is `ineligible` (else none):
+/// the `warnings` of a submission and what an approval must override.
+pub fn prescreen_failures(app: &Application) -> Vec<FailedCriterion> {
+    if app.prescreen_outcome.as_deref() != Some("ineligible") {
+        return Vec::new();
+    }
+    failures_of(&kept_record(app)["result"])
 }
 
 /// A comment is required; `review` may name only the pre-screen's review criteria, and an
@@ -466,6 +526,21 @@ fn check_decision(app: &Application, input: &DecisionInput) -> AppResult<()> {
             ));
         }
     }
+    if let Some(reason) = &input.override_reason {
+        if input.decision != Decision::Approve {
+            errors.push(FieldError::new(
+                "override",
+                "not_an_approval",
+                "only an approval can carry an override",
+            ));
+        } else if !(10..=2000).contains(&reason.trim().chars().count()) {
+            errors.push(FieldError::new(
+                "override.reason",
+                "length",
+                "an override needs a reason of 10–2000 characters",
+            ));
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -473,11 +548,77 @@ fn check_decision(app: &Application, input: &DecisionInput) -> AppResult<()> {
     }
 }
 
+/// What an approval would go against: the failed criteria of an `ineligible` pre-screen and
+/// the review criteria judged false. Refused with 422 naming each unless overridden.
+fn guard_approval(app: &Application, input: &DecisionInput) -> AppResult<bool> {
+    let mut errors: Vec<FieldError> = prescreen_failures(app)
+        .into_iter()
+        .map(|f| {
+            FieldError::new(
+                format!("prescreen.{}", f.criterion),
+                "criterion_failed",
+                format!(
+                    "the pre-screen is ineligible: {} ({}) failed; approve with override: {{reason}} to go against it",
+                    f.label_en, f.label_zh
+                ),
+            )
+        })
+        .collect();
+    for (id, judged) in input.review.iter().flatten() {
+        if !judged {
+            errors.push(FieldError::new(
+                format!("review.{id}"),
+                "judged_false",
+                "a review criterion judged false: approve with override: {reason} to go against it",
+            ));
+        }
+    }
+    match (&input.override_reason, errors.is_empty()) {
+        (None, true) => Ok(false),
+        (None, false) => Err(AppError::Validation(errors)),
+        (Some(_), false) => Ok(true),
+        (Some(_), true) => Err(AppError::field(
+            "override",
+            "not_needed",
+            "nothing to override: the pre-screen is not ineligible and no review criterion is judged false",
+        )),
+    }
+}
+
+/// The grade at decision time (today's facts, the rule set in force today), in the short form
+/// kept beside the pre-screen: `{as_of, outcome, ruleset, failed}`.
+fn regrade(
+    conn: &mut DbConnection,
+    cache: &RuleCache,
+    app: &Application,
+    day: NaiveDate,
+) -> AppResult<Value> {
+    let (record, outcome, _) = prescreen(conn, cache, app, day)?;
+    Ok(json!({
+        "as_of": day,
+        "outcome": outcome,
+        "ruleset": record["ruleset"],
+        "failed": failures_of(&record["result"]),
+    }))
+}
+
+/// Whether the re-grade says something other than the kept pre-screen (outcome, rule set or
+/// failed criteria).
+fn regrade_differs(app: &Application, now: &Value) -> bool {
+    let kept = kept_record(app);
+    let kept_failed = serde_json::to_value(failures_of(&kept["result"])).unwrap_or(Value::Null);
+    kept["outcome"] != now["outcome"]
+        || kept["ruleset"]["id"] != now["ruleset"]["id"]
+        || kept_failed != now["failed"]
+}
+
 /// `under_review → approved | rejected | returned`, by the assigned reviewer only (403 for
-/// anyone else, and for a reviewer tied to the enterprise). Approval issues the certification
-/// in the same transaction.
+/// anyone else, and for a reviewer tied to the enterprise). An approval against an
+/// `ineligible` pre-screen or a criterion judged false needs an override (422 otherwise).
+/// Approval issues the certification in the same transaction.
 pub fn decide(
     conn: &mut DbConnection,
+    cache: &RuleCache,
     caller: &Caller,
     id: i32,
     input: &DecisionInput,
@@ -499,25 +640,51 @@ pub fn decide(
             },
         )?;
         check_decision(&before, input)?;
+        let overridden = input.decision == Decision::Approve && guard_approval(&before, input)?;
+        let override_reason = input
+            .override_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|_| overridden);
+        let day = crate::clock::today();
+        let graded = regrade(conn, cache, &before, day)?;
+        let regraded = regrade_differs(&before, &graded).then(|| graded.to_string());
         let review = input
             .review
             .as_ref()
             .map(|r| serde_json::to_string(r).unwrap_or_default());
-        let to = input.decision.target();
+        // An approval of a tier with a publicity period is published first (公示).
+        let period = if input.decision == Decision::Approve {
+            crate::services::publicity::period_for(conn, &before.tier, day)?
+        } else {
+            None
+        };
+        let to = if period.is_some() {
+            rows::PUBLICIZED
+        } else {
+            input.decision.target()
+        };
         let at = now();
         let comment = input.comment.trim();
         if rows::decide(
             conn,
             id,
-            caller.id,
-            to,
-            input.decision.as_str(),
-            comment,
-            review.as_deref(),
-            at,
+            &rows::DecisionRow {
+                reviewer_id: caller.id,
+                to,
+                decision: input.decision.as_str(),
+                comment,
+                review: review.as_deref(),
+                override_reason,
+                regrade: regraded.as_deref(),
+                at,
+            },
         )? == 0
         {
             return Err(lost_race(conn, id, "decided"));
+        }
+        if let Some((from, until)) = period {
+            crate::models::publicity::set_period(conn, id, from, until)?;
         }
         let actor = caller.actor();
         event(
@@ -538,8 +705,33 @@ pub fn decide(
             Some(&before),
             Some(&after),
         )?;
-        if input.decision == Decision::Approve {
-            certifications::issue(conn, &actor, &after, crate::clock::today())?;
+        if let Some(reason) = override_reason {
+            audit::record::<(), _>(
+                conn,
+                &actor,
+                "application.override",
+                "application",
+                id,
+                None,
+                Some(&json!({
+                    "reason": reason,
+                    "prescreen_outcome": before.prescreen_outcome,
+                    "failed": prescreen_failures(&before),
+                    "review": input.review,
+                })),
+            )?;
+        }
+        match period {
+            Some((from, until)) => {
+                crate::services::notifications::publicity(conn, &after, from, until)?
+            }
+            None => {
+                crate::services::notifications::decided(conn, &after)?;
+                if input.decision == Decision::Approve {
+                    let cert = certifications::issue(conn, &actor, &after, day)?;
+                    crate::services::notifications::certified(conn, &after, &cert)?;
+                }
+            }
         }
         Ok(after)
     })

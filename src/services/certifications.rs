@@ -111,6 +111,7 @@ pub fn issue(
             imported: false,
             is_current: true,
             created_at: now(),
+            override_reason: app.override_reason.as_deref(),
         },
     )?;
     let cert = rows::find(conn, id)?.ok_or(AppError::NotFound)?;

@@ -396,6 +396,7 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
     let cache = crate::services::rulesets::RuleCache::default();
     let mut pipeline = 0;
     let mut decided = 0;
+    let (mut evidence, mut overrides, mut objections) = (0, 0, 0);
     for i in 1..=8 {
         let Some(u) = crate::models::user::by_username(conn, &format!("enterprise{i:02}"))? else {
             continue;
@@ -417,6 +418,24 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
         let Ok(app) = crate::services::applications::create(conn, &owner, &input) else {
             continue;
         };
+        // Evidence: an audit report (PDF) and a business licence (PNG), as the company files them.
+        demo_evidence(
+            conn,
+            &owner,
+            app.id,
+            "audit_report",
+            "2025年度审计报告.pdf",
+            &demo_pdf(i),
+        )?;
+        demo_evidence(
+            conn,
+            &owner,
+            app.id,
+            "license",
+            "营业执照.png",
+            &demo_png(i),
+        )?;
+        evidence += 2;
         if i == 8 {
             continue; // a draft, not yet submitted
         }
@@ -426,15 +445,15 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
             continue; // submitted, waiting for an assignment
         }
         crate::services::applications::assign(conn, &admin_c, app.id, reviewer.id)?;
-        if i <= 4 {
-            let review: std::collections::BTreeMap<String, bool> = {
-                let a =
-                    crate::models::application::find(conn, app.id)?.ok_or(AppError::NotFound)?;
+        if i <= 5 || i == 7 {
+            let a = crate::models::application::find(conn, app.id)?.ok_or(AppError::NotFound)?;
+            let review: std::collections::BTreeMap<String, bool> =
                 crate::services::applications::review_criteria(&a)
                     .into_iter()
                     .map(|c| (c, true))
-                    .collect()
-            };
+                    .collect();
+            let needs_override =
+                i != 4 && !crate::services::applications::prescreen_failures(&a).is_empty();
             let decision = crate::services::applications::DecisionInput {
                 decision: if i == 4 {
                     crate::services::applications::Decision::Return
@@ -447,14 +466,95 @@ fn history(conn: &mut DbConnection) -> AppResult<String> {
                     "材料齐全，符合认定条件 complete and eligible".into()
                 },
                 review: Some(review),
+                override_reason: needs_override.then(|| {
+                    "专家评审认定核心技术达到要求 experts judged the core technology sufficient"
+                        .into()
+                }),
             };
-            crate::services::applications::decide(conn, &reviewer_c, app.id, &decision)?;
+            let after = crate::services::applications::decide(
+                conn,
+                &cache,
+                &reviewer_c,
+                app.id,
+                &decision,
+            )?;
             decided += 1;
+            overrides += usize::from(after.override_reason.is_some());
+            // Under publicity (公示): the first gets an objection that is dismissed (its period
+            // runs on), the second one that is upheld (it is rejected), the rest none.
+            if after.state == crate::models::application::PUBLICIZED && objections < 2 {
+                let upheld = objections == 1;
+                let objection = crate::services::publicity::object(
+                    conn,
+                    app.id,
+                    &crate::services::publicity::ObjectionInput {
+                        name: "匿名群众 anonymous".into(),
+                        contact: "12345 市民热线 city hotline".into(),
+                        text: if upheld {
+                            "该企业主导产品由外协加工，不属于自主研发。 The main product is made by a subcontractor, not developed in house.".into()
+                        } else {
+                            "企业名称与营业执照不一致。 The name differs from the business licence."
+                                .into()
+                        },
+                    },
+                    "demo",
+                )?;
+                crate::services::publicity::resolve(
+                    conn,
+                    &admin_c,
+                    objection.id,
+                    upheld,
+                    if upheld {
+                        "经核查异议属实，不予认定 upheld after inspection"
+                    } else {
+                        "名称已于2025年变更，营业执照已更新 the name changed in 2025; dismissed"
+                    },
+                )?;
+                objections += 1;
+            }
         } else {
             pipeline += 1; // under review
         }
     }
     Ok(format!(
-        "{imported} titles imported from earlier batches, {revoked} revoked, {decided} decisions made in 2026, {pipeline} applications in the pipeline"
+        "{imported} titles imported from earlier batches, {revoked} revoked, {decided} decisions made in 2026 ({overrides} with an override), {pipeline} applications in the pipeline, {evidence} evidence files, {objections} objections resolved"
     ))
+}
+
+/// A small PDF standing for a scanned document.
+fn demo_pdf(i: i32) -> Vec<u8> {
+    format!("%PDF-1.4\n% ladder demo evidence {i}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n").into_bytes()
+}
+
+/// A PNG header standing for a photographed licence.
+fn demo_png(i: i32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec();
+    v.extend_from_slice(format!("demo licence {i}").as_bytes());
+    v
+}
+
+/// Files one piece of evidence through the same path as an upload.
+fn demo_evidence(
+    conn: &mut DbConnection,
+    owner: &Caller,
+    application_id: i32,
+    kind: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> AppResult<()> {
+    use crate::services::evidence::{self, Spool, Upload};
+    let limit = evidence::allowance(conn, owner, application_id)?;
+    let mut spool = Spool::new(limit)?;
+    spool.push(bytes)?;
+    evidence::store(
+        conn,
+        owner,
+        application_id,
+        Upload {
+            kind: Some(kind.into()),
+            filename: Some(filename.into()),
+            file: Some(spool.finish()?),
+        },
+    )?;
+    Ok(())
 }

@@ -757,6 +757,7 @@ pub fn certifications(
                     imported: true,
                     is_current,
                     created_at: at,
+                    override_reason: None,
                 },
             )?;
             crate::services::audit::record::<(), _>(

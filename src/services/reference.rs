@@ -259,6 +259,7 @@ pub fn seed_places(conn: &mut DbConnection) -> diesel::QueryResult<()> {
                 certifier: certifier.into(),
                 number_prefix: prefix.into(),
                 has_rules,
+                publicity_days: crate::services::publicity::DEFAULT_DAYS,
             },
         )?;
     }

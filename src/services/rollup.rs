@@ -23,6 +23,8 @@ pub struct Breakdown {
 pub struct Pipeline {
     pub submitted: i64,
     pub under_review: i64,
+    /// Approved and under publicity (公示): the certificate issues when the period ends.
+    pub publicized: i64,
     /// Of those, how many the pre-screen found eligible.
     pub predicted_eligible: i64,
 }
@@ -47,6 +49,9 @@ pub struct QuotaRollup {
     #[schema(value_type = f64)]
     pub expected_by_now: Decimal,
     pub on_pace: bool,
+    /// Of `achieved`, the certifications whose approval overrode an ineligible pre-screen or a
+    /// review criterion judged false.
+    pub overrides: i64,
     pub pipeline: Pipeline,
     pub by_district: Vec<Breakdown>,
     pub by_cluster: Vec<Breakdown>,
@@ -194,10 +199,12 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
                 achieved: n,
             });
         }
+        let overrides = report::override_count(conn, &tiers, scope, measure, year_start, as_of)?;
         let mut pipeline = Pipeline::default();
         for (state, prescreen, n) in report::pipeline(conn, &tiers, scope, year)? {
             match state.as_str() {
                 "submitted" => pipeline.submitted += n,
+                "publicized" => pipeline.publicized += n,
                 _ => pipeline.under_review += n,
             }
             if prescreen.as_deref() == Some("eligible") {
@@ -223,6 +230,7 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
             },
             expected_by_now: expected,
             on_pace: Decimal::from(achieved) >= expected,
+            overrides,
             pipeline,
             by_district,
             by_cluster,

@@ -82,6 +82,15 @@ fn body_for(method: &str, path: &str, n: usize) -> Option<Value> {
         }
         ("POST", "/api/v1/rulesets/{ruleset}/test") => json!({}),
         ("POST", "/api/v1/rulesets/{ruleset}/impact") => json!({"as_of": "2026-06-01"}),
+        ("PATCH", "/api/v1/tiers/{tier}") => json!({"publicity_days": 5}),
+        ("PUT", "/api/v1/calendar/{year}") => json!({"source": "matrix", "days": [
+            {"date": "2025-01-01", "kind": "holiday", "name": "元旦"}]}),
+        ("POST", "/api/v1/objections/{objection}/resolve") => {
+            json!({"upheld": false, "comment": "matrix"})
+        }
+        ("POST", "/api/v1/public/publicity/{application}/objections") => {
+            json!({"name": "matrix", "contact": "matrix", "text": "matrix"})
+        }
         _ => return None,
     })
 }
@@ -148,7 +157,11 @@ fn matrix() {
             .replace("{publishable}", &publishable.to_string())
             .replace("{ruleset}", &shipped.to_string())
             .replace("{year}", "2025")
-            .replace("{claim}", "999999");
+            .replace("{claim}", "999999")
+            .replace("{attachment}", "999999")
+            .replace("{objection}", "999999")
+            .replace("{notification}", "999999")
+            .replace("{tier}", "little_giant");
         let method = Method::from_bytes(row.method.as_bytes()).unwrap_or(Method::GET);
         let mut rb = app.client.request(method, app.url(&path));
         if let Some(t) = &token {
@@ -222,6 +235,14 @@ fn normalise(path: &str) -> String {
         .replace("/reviewers/{id}", "/reviewers/{reviewer}")
         .replace("/quotas/{id}", "/quotas/{quota}")
         .replace("/claims/{id}", "/claims/{claim}")
+        .replace("/attachments/{id}", "/attachments/{attachment}")
+        .replace("/objections/{id}", "/objections/{objection}")
+        .replace("/me/notifications/{id}", "/me/notifications/{notification}")
+        .replace("/tiers/{code}", "/tiers/{tier}")
+        .replace(
+            "/public/publicity/{application_id}",
+            "/public/publicity/{application}",
+        )
         .replace("/rulesets/{id}/publish", "/rulesets/{publishable}/publish")
         .replace("/rulesets/{id}", "/rulesets/{ruleset}")
 }

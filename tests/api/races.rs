@@ -4,7 +4,7 @@
 //! processes sharing one database.
 
 use crate::helpers::{PASSWORD, TestApp, body, uscc};
-use crate::workflow::{review_all, under_review, world};
+use crate::workflow::{approval, under_review, world};
 use chrono::Datelike;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -86,7 +86,7 @@ fn thirty_two_concurrent_decisions_make_one_certification() {
     let app = TestApp::spawn();
     let w = world(&app, 6001);
     let (id, full) = under_review(&app, &w, "srdi_sme");
-    let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
+    let decision = approval(&full, "同意");
     let results = fire(
         std::slice::from_ref(&app.base),
         &format!("/api/v1/applications/{id}/decision"),
@@ -119,7 +119,7 @@ fn a_decision_retried_with_its_key_is_answered_once() {
     let w = world(&app, 6101);
     let (id, full) = under_review(&app, &w, "srdi_sme");
     let path = format!("/api/v1/applications/{id}/decision");
-    let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
+    let decision = approval(&full, "同意");
     let send = |b: &Value, key: &str| {
         app.client
             .post(app.url(&path))
@@ -172,7 +172,7 @@ fn concurrent_retries_with_one_key_act_once() {
     let app = TestApp::spawn();
     let w = world(&app, 6201);
     let (id, full) = under_review(&app, &w, "srdi_sme");
-    let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
+    let decision = approval(&full, "同意");
     let results = fire(
         std::slice::from_ref(&app.base),
         &format!("/api/v1/applications/{id}/decision"),
@@ -235,9 +235,9 @@ fn creating_an_application_with_a_key_twice_creates_one() {
 }
 
 /// A `ladder serve` process started by the test; killed (by its own pid) when dropped.
-struct Server {
+pub struct Server {
     child: std::process::Child,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Server {
@@ -247,7 +247,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -255,7 +255,7 @@ fn free_port() -> u16 {
 }
 
 /// Drops its PostgreSQL database when the test ends, however it ends.
-struct DropDb {
+pub struct DropDb {
     admin_url: String,
     name: String,
 }
@@ -274,7 +274,7 @@ impl Drop for DropDb {
 }
 
 /// A new, empty PostgreSQL database beside `admin_url`: its URL, and the guard that drops it.
-fn fresh_database(admin_url: &str, prefix: &str) -> (String, DropDb) {
+pub fn fresh_database(admin_url: &str, prefix: &str) -> (String, DropDb) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
     let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
@@ -295,7 +295,7 @@ fn fresh_database(admin_url: &str, prefix: &str) -> (String, DropDb) {
 
 const SECRET: &str = "cross-process-race-test-secret-0123456789abcdef";
 
-fn ladder_cmd(url: &str) -> std::process::Command {
+pub fn ladder_cmd(url: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ladder"));
     cmd.env("DATABASE_URL", url)
         .env("LADDER_JWT_SECRET", SECRET)
@@ -306,9 +306,15 @@ fn ladder_cmd(url: &str) -> std::process::Command {
 }
 
 fn start(url: &str, client: &Client) -> Server {
+    start_with(url, client, &[])
+}
+
+/// `ladder serve` on a free port with extra environment (a clock, a tick), once ready.
+pub fn start_with(url: &str, client: &Client, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let child = ladder_cmd(url)
         .arg("serve")
+        .envs(env.iter().copied())
         .env("LADDER_BIND", format!("127.0.0.1:{port}"))
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -408,6 +414,15 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
 
     // Data through HTTP, alternating between the two processes.
     let admin = login(&a.base, "root");
+    // The certificate at approval: no publicity period for this tier here.
+    let (s, t) = call(
+        &a.base,
+        reqwest::Method::PATCH,
+        "/api/v1/tiers/srdi_sme",
+        Some(&admin),
+        Some(json!({"publicity_days": 0})),
+    );
+    assert_eq!(s, 200, "{t}");
     let (s, reg) = post(
         &b.base,
         "/api/v1/auth/register",
@@ -462,7 +477,7 @@ fn two_serve_processes_on_one_postgres_database_give_one_winner() {
     );
     assert_eq!(s, 200, "{full}");
 
-    let decision = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
+    let decision = approval(&full, "同意");
     let bases = [a.base.clone(), b.base.clone()];
     let results = fire(
         &bases,

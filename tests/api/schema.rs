@@ -67,6 +67,7 @@ fn sqlite_type(t: &str) -> &'static str {
         "DATE" => "Date",
         "TIMESTAMP" => "Timestamp",
         "BIGINT" => "BigInt",
+        "BLOB" => "Binary",
         _ => "?",
     }
 }
@@ -79,6 +80,7 @@ fn pg_type(t: &str) -> &'static str {
         "date" => "Date",
         "timestamp without time zone" => "Timestamp",
         "bigint" => "BigInt",
+        "bytea" => "Binary",
         _ => "?",
     }
 }

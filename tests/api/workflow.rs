@@ -120,6 +120,7 @@ pub fn insert_certification_until(
             imported: true,
             is_current: true,
             created_at: ladder::models::now(),
+            override_reason: None,
         },
     )
     .unwrap_or_else(|e| panic!("inserting certification: {e}"))
@@ -180,6 +181,19 @@ pub fn review_all(application: &Value) -> Value {
     Value::Object(map)
 }
 
+/// An approval of an application under review: every review criterion judged true and, when
+/// the kept pre-screen is `ineligible` (as it is for a world without the prerequisite title),
+/// the override such an approval needs.
+pub fn approval(application: &Value, comment: &str) -> Value {
+    let mut b =
+        json!({"decision": "approve", "comment": comment, "review": review_all(application)});
+    if application["prescreen_outcome"] == "ineligible" {
+        b["override"] =
+            json!({"reason": "专家会议认定符合条件 the expert panel found it qualifies"});
+    }
+    b
+}
+
 /// Facts that grade srdi_sme (2026 rules) eligible apart from the prerequisite.
 pub fn srdi_facts(revenue: &str, main_business: &str) -> Vec<(i32, Value)> {
     let y = today().year();
@@ -216,6 +230,17 @@ pub fn put_facts(app: &TestApp, token: &str, enterprise: i32, facts: &[(i32, Val
     }
 }
 
+/// Sets a tier's publicity period (`PATCH /tiers/{code}`).
+pub fn set_publicity_days(app: &TestApp, admin: &str, tier: &str, days: i32) {
+    let r = app.request(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/tiers/{tier}"),
+        Some(admin),
+        Some(&json!({"publicity_days": days})),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap_or_default());
+}
+
 /// A world: an admin, an enterprise with its own account, and a reviewer.
 pub struct World {
     pub admin: String,
@@ -227,6 +252,8 @@ pub struct World {
 
 pub fn world(app: &TestApp, n: u32) -> World {
     let admin = app.admin();
+    // The workflow tests expect the certificate at approval; publicity has its own tests.
+    set_publicity_days(app, &admin, "srdi_sme", 0);
     let enterprise = app.enterprise(&uscc(n), &format!("沈阳流程{n}有限公司"), "210106");
     app.user(&format!("owner{n}"), Role::Enterprise, Some(enterprise));
     let reviewer_id = app.user(&format!("reviewer{n}"), Role::Reviewer, None);
@@ -278,6 +305,7 @@ fn criterion(result: &Value, id: &str) -> Value {
 fn full_lifecycle_from_registration_to_revocation() {
     let app = TestApp::spawn();
     let admin = app.admin();
+    set_publicity_days(&app, &admin, "srdi_sme", 0);
     // Register: the enterprise signs itself up.
     let reg = app.post(
         "/api/v1/auth/register",
@@ -296,6 +324,8 @@ fn full_lifecycle_from_registration_to_revocation() {
     let submitted = body(act(&app, &owner, id, "submit", &json!({})));
     assert_eq!(submitted["state"], "submitted");
     let outcome = submitted["prescreen_outcome"].as_str().unwrap().to_string();
+    // No 科技和创新型中小企业 title held: the 2026 prerequisite fails.
+    assert_eq!(outcome, "ineligible", "{submitted}");
     assert!(
         ["eligible", "ineligible", "incomplete"].contains(&outcome.as_str()),
         "{submitted}"
@@ -326,13 +356,12 @@ fn full_lifecycle_from_registration_to_revocation() {
     assert!(queue["items"][0]["prescreen"]["result"]["criteria"].is_array());
 
     // Approve: a certification in the same step.
-    let review = review_all(&assigned);
     let approved = body(act(
         &app,
         &reviewer,
         id,
         "decision",
-        &json!({"decision": "approve", "comment": "符合条件", "review": review}),
+        &approval(&assigned, "符合条件"),
     ));
     assert_eq!(approved["state"], "approved", "{approved}");
     let number = approved["certification"]["number"]
@@ -429,7 +458,9 @@ fn full_lifecycle_from_registration_to_revocation() {
             "application.create",
             "application.submit",
             "application.assign",
-            "application.decide"
+            "application.decide",
+            // The pre-screen was ineligible (no 科技和创新型中小企业 title): approved with an override.
+            "application.override"
         ]
     );
     let trail = body(app.get(
@@ -573,7 +604,7 @@ fn every_illegal_transition_is_a_409_naming_the_state() {
     );
     // approved
     let (fourth, full) = under_review(&app, &w, "srdi_sme");
-    let approve = json!({"decision": "approve", "comment": "同意", "review": review_all(&full)});
+    let approve = approval(&full, "同意");
     assert_eq!(
         act(&app, &w.reviewer, fourth, "decision", &approve).status(),
         200
@@ -774,13 +805,7 @@ fn a_tied_reviewer_can_neither_be_assigned_nor_decide() {
     );
     let before = body(app.get(&format!("/api/v1/applications/{id}"), &w.admin));
     let full = before.clone();
-    let r = act(
-        &app,
-        &second,
-        id,
-        "decision",
-        &json!({"decision": "approve", "comment": "同意", "review": review_all(&full)}),
-    );
+    let r = act(&app, &second, id, "decision", &approval(&full, "同意"));
     assert_eq!(r.status(), 403);
     let after = body(app.get(&format!("/api/v1/applications/{id}"), &w.admin));
     assert_eq!(before, after);
@@ -937,7 +962,7 @@ fn a_renewal_follows_on_from_the_title_it_renews() {
         &w.reviewer,
         id,
         "decision",
-        &json!({"decision": "approve", "comment": "复核通过", "review": review_all(&full)}),
+        &approval(&full, "复核通过"),
     ));
     assert_eq!(approved["state"], "approved", "{approved}");
     let new_from = old_to.succ_opt().unwrap();
