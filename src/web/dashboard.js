@@ -335,10 +335,16 @@
     $("status").textContent = "正在加载 " + p.year + " 年数据（截至 " + p.as_of + "）… Loading…";
     showError($("dash-error"), null);
     var q = "/reports/rollup?year=" + encodeURIComponent(p.year) + "&as_of=" + encodeURIComponent(p.as_of);
+    var fq = "/reports/forecast?year=" + encodeURIComponent(p.year) + "&as_of=" + encodeURIComponent(p.as_of);
+    // The forecast grades the registry: shown beside each quota when it arrives, never blocking.
+    var forecast = api(fq).catch(function (e) { if (e && e.status === 401) throw e; return null; });
     Promise.all([loadReference(), api(q)])
       .then(function (r) {
         if (seq !== state.seq) return;
         render(r[1], r[0], p);
+        forecast.then(function (f) { if (seq === state.seq && f) renderForecast(f); });
+        fillPoolTiers(r[0]);
+        loadDrafts();
         state.shown = { year: r[1].year || p.year, as_of: r[1].as_of || p.as_of };
         try { history.replaceState(null, "", "#year=" + p.year + "&as_of=" + p.as_of); } catch (e) { /* ignore */ }
         var now = new Date();
@@ -531,6 +537,157 @@
           pipeCell(pp.predicted_eligible, "预计符合", "predicted eligible")));
       append(box, card);
     });
+  }
+
+  // ---------- forecast, pool, impact (the officials' tools) ----------
+
+  var VERDICTS = {
+    on_track: ["预计完成", "On track", "badge-ok"],
+    at_risk: ["存在风险", "At risk", "badge-warn"],
+    off_track: ["预计无法完成", "Off track", "badge-bad"]
+  };
+
+  function renderForecast(f) {
+    (f.quotas || []).forEach(function (q) {
+      var card = document.querySelector('article.quota[data-quota-id="' + String(q.id).replace(/[^0-9]/g, "") + '"]');
+      if (!card) return;
+      var old = card.querySelector(".quota-forecast");
+      if (old) old.parentNode.removeChild(old);
+      var v = VERDICTS[q.verdict] || [q.verdict, "", ""];
+      append(card, h("div", { class: "quota-forecast", dataset: { verdict: q.verdict } },
+        h("span", { class: "badge " + v[2], title: f.verdict_rule || "" }, v[0] + " · " + v[1]),
+        h("span", null, "预测年末 Projected ", h("strong", { dataset: { field: "projected" } }, intText(q.projected))),
+        h("span", null, "可申报未申报 Eligible, not applied ",
+          h("strong", null, q.eligible_not_applied === null ? "—" : intText(q.eligible_not_applied))),
+        h("span", null, "差一项 One away ", h("strong", null, q.near_miss === null ? "—" : intText(q.near_miss)))));
+    });
+  }
+
+  function fillPoolTiers(ref) {
+    var sel = $("pool-tier");
+    if (sel.options.length) return;
+    ref.tiers.forEach(function (t, code) {
+      if (t.has_rules === false) return;
+      append(sel, h("option", { value: code }, (t.label_zh || code) + (t.label_en ? " · " + t.label_en : "")));
+    });
+    var pick = Array.prototype.filter.call(sel.options, function (o) { return o.value === "srdi_sme"; })[0];
+    if (pick) sel.value = pick.value;
+  }
+
+  function poolAsOf() {
+    var p = state.shown || params();
+    return p ? p.as_of : todayIso();
+  }
+
+  function loadPool(ev) {
+    if (ev) ev.preventDefault();
+    var tier = $("pool-tier").value;
+    var max = $("pool-max").value.trim();
+    if (!tier) return;
+    var panel = $("pool-panel");
+    panel.dataset.state = "loading";
+    $("pool-load").disabled = true;
+    showError($("pool-error"), null);
+    var path = "/cultivation?tier=" + encodeURIComponent(tier) + "&as_of=" + encodeURIComponent(poolAsOf()) +
+      (max !== "" ? "&max_failed=" + encodeURIComponent(max) : "") + "&limit=100";
+    api(path)
+      .then(function (r) { renderPool(r); panel.dataset.state = "ready"; })
+      .catch(function (e) {
+        panel.dataset.state = "error";
+        if (e && e.status === 401) return;
+        showError($("pool-error"), e);
+      })
+      .then(function () { $("pool-load").disabled = false; });
+  }
+
+  function shortfallText(f) {
+    var s = f.shortfall;
+    if (!s) return f.criterion;
+    var what = s.fact ? s.fact + (s.year ? " " + s.year : "") : "score";
+    return f.criterion + "（" + what + "：" + (s.actual === null ? "未填报" : String(s.actual)) + " → " + String(s.needed) + "）";
+  }
+
+  function renderPool(r) {
+    var dbox = $("pool-districts"), lbox = $("pool-list");
+    clear(dbox); clear(lbox);
+    var districts = (r.by_district || []).filter(function (d) { return d.total > 0; });
+    append(dbox, h("table", { class: "grid", id: "pool-district-table" },
+      h("caption", null, "共 " + r.total + " 家 · " + r.total + " enterprises in the pool (" + r.tier + ", " + r.as_of + ")"),
+      h("thead", null, h("tr", null, th("区县", "District"), th("培育库", "In pool"), th("已符合", "Eligible"), th("差一项", "One away"))),
+      h("tbody", null, districts.map(function (d) {
+        return h("tr", { dataset: { district: d.code } },
+          h("th", { scope: "row" }, d.name + " ", h("span", { class: "en" }, d.name_en)),
+          h("td", null, String(d.total)), h("td", null, String(d.eligible)),
+          h("td", { dataset: { field: "one_away" } }, h("strong", null, String(d.one_away))));
+      }))));
+    var items = r.items || [];
+    if (!items.length) { append(lbox, h("p", { class: "muted" }, "没有符合条件的企业。 No enterprise matches.")); return; }
+    append(lbox, h("table", { class: "grid", id: "pool-table" },
+      h("thead", null, h("tr", null, th("序号", "#"), th("企业", "Enterprise"), th("区县", "District"), th("结果", "Outcome"),
+        th("未达标", "Failed"), th("差距", "Shortfall"), th("未达标项", "Criteria"))),
+      h("tbody", null, items.map(function (it, i) {
+        return h("tr", { dataset: { enterpriseId: it.enterprise_id } },
+          h("td", null, String(i + 1)), h("td", null, it.name), h("td", null, it.district), h("td", null, it.outcome),
+          h("td", null, String(it.distance.failed)), h("td", null, String(it.distance.shortfall)),
+          h("td", null, (it.failed || []).map(shortfallText).join("；")));
+      }))));
+  }
+
+  function loadDrafts() {
+    var box = $("impact-drafts");
+    api("/rulesets?status=draft&limit=50")
+      .then(function (r) {
+        clear(box);
+        var drafts = listOf(r);
+        if (!drafts.length) { append(box, h("p", { class: "muted" }, "暂无规则草案。 No draft rule sets.")); return; }
+        append(box, h("ul", { class: "draft-list" }, drafts.map(function (d) {
+          var btn = h("button", { type: "button", class: "btn btn-secondary", dataset: { ruleset: d.id } }, "查看影响 · Impact");
+          btn.addEventListener("click", function () { loadImpact(d, btn); });
+          return h("li", null, h("span", null, d.tier + " v" + d.version + " · " + d.name + " "), btn);
+        })));
+      })
+      .catch(function (e) { if (e && e.status === 401) return; showError($("impact-error"), e); });
+  }
+
+  function loadImpact(d, btn) {
+    var panel = $("impact-panel");
+    panel.dataset.state = "loading";
+    btn.disabled = true;
+    showError($("impact-error"), null);
+    api("/rulesets/" + encodeURIComponent(d.id) + "/impact", { method: "POST", body: { as_of: poolAsOf() } })
+      .then(function (r) { renderImpact(r, d); panel.dataset.state = "ready"; })
+      .catch(function (e) {
+        panel.dataset.state = "error";
+        if (e && e.status === 401) return;
+        showError($("impact-error"), e);
+      })
+      .then(function () { btn.disabled = false; });
+  }
+
+  function renderImpact(r, d) {
+    var box = $("impact-result");
+    clear(box);
+    var rows = (r.by_district || []).filter(function (x) { return x.gained || x.lost; });
+    append(box, h("div", { class: "summary" },
+      tile("草案 Draft", d.tier + " v" + d.version, "", "对比 against v" + (r.against && r.against.version) + " · " + r.as_of),
+      tile("新增符合 Gained", String(r.gained), "家", null, "tile-ok"),
+      tile("不再符合 Lost", String(r.lost), "家", null, r.lost ? "tile-bad" : ""),
+      tile("不变 Unchanged", String(r.unchanged), "/ " + r.total, null)));
+    append(box, h("table", { class: "grid", id: "impact-district-table" },
+      h("thead", null, h("tr", null, th("区县", "District"), th("新增", "Gained"), th("减少", "Lost"))),
+      h("tbody", null, rows.map(function (x) {
+        return h("tr", null, h("th", { scope: "row" }, x.name), h("td", null, String(x.gained)), h("td", null, String(x.lost)));
+      }))));
+    var changed = r.changed || [];
+    if (changed.length) {
+      append(box, h("table", { class: "grid", id: "impact-changed" },
+        h("caption", null, "变化的企业（最多 500 家）· Changed enterprises (at most 500)"),
+        h("thead", null, h("tr", null, th("企业", "Enterprise"), th("区县", "District"), th("原", "From"), th("新", "To"), th("决定性条件", "Deciding"))),
+        h("tbody", null, changed.slice(0, 100).map(function (c) {
+          return h("tr", null, h("td", null, c.name), h("td", null, c.district), h("td", null, c.from), h("td", null, c.to),
+            h("td", null, (c.deciding || []).join("，")));
+        }))));
+    }
   }
 
   function pipeCell(v, zh, en) {
@@ -744,6 +901,7 @@
     $("download-csv").addEventListener("click", function () { download("csv"); });
     $("download-xlsx").addEventListener("click", function () { download("xlsx"); });
     $("print").addEventListener("click", function () { window.print(); });
+    $("pool-form").addEventListener("submit", loadPool);
     readHash();
     if (store.access) toDashboard();
     else toSignIn(null);

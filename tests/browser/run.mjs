@@ -370,12 +370,79 @@ async function dashboardCheck(ctx, base) {
     check(s.achieved === String(q.achieved) && s.target === String(q.target), "dashboard quota " + q.id + ": API " + q.achieved + "/" + q.target + ", page " + s.achieved + "/" + s.target);
     check(Math.abs(Number(s.percent) - Number(q.percent)) < 0.05, "dashboard quota " + q.id + " percent: API " + q.percent + ", page " + s.percent);
   }
+  // The forecast beside each quota bar: projected and verdict as the API gives them.
+  const fr = await apiCall(base, "GET", "/reports/forecast?year=2025&as_of=2025-12-31", undefined, tok);
+  check(fr.status === 200, "forecast: HTTP " + fr.status);
+  const fq = (fr.json && fr.json.quotas) || [];
+  await page.waitForFunction((n) => document.querySelectorAll(".quota-forecast").length === n, fq.length, { timeout: 60000 });
+  for (const q of fq) {
+    const got = await page.$eval("article.quota[data-quota-id='" + q.id + "'] .quota-forecast", (e) => ({
+      verdict: e.dataset.verdict, projected: e.querySelector("[data-field=projected]").textContent }));
+    check(got.verdict === q.verdict && got.projected === String(q.projected),
+      "dashboard forecast " + q.id + ": API " + q.verdict + "/" + q.projected + ", page " + got.verdict + "/" + got.projected);
+  }
+  await page.$eval("#quotas", (e) => e.scrollIntoView());
+  await page.screenshot({ path: join(SHOTS, "dashboard-forecast.png"), fullPage: false });
+  log("screenshot target/browser-test/dashboard-forecast.png");
   await axe(page, "/dashboard");
   await phone(page, "/dashboard");
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, "dashboard.png");
   await page.close();
   return quotas.length;
+}
+
+// The cultivation pool and the impact of a draft rule set, on the dashboard, against the API.
+async function officialsTools(ctx, base) {
+  const admin = await tokenOf(base, "admin", "demo-admin-2025!");
+  const doc = JSON.parse(readFileSync(join(ROOT, "fixtures/rulesets/srdi_sme-2022.json"), "utf8"));
+  doc.version = 90; doc.status = "draft"; doc.name = "专精特新（分数线提高到70分的草案）"; doc.pass_mark = 70;
+  const created = await apiCall(base, "POST", "/rulesets", doc, admin);
+  must(created.status === 201, "creating a draft rule set: HTTP " + created.status + " " + JSON.stringify(created.json));
+  const page = await ctx.newPage();
+  watch(page, base, "/dashboard (tools)");
+  await page.goto(base + "/dashboard#year=2025&as_of=2025-12-31");
+  await page.waitForSelector("#signin:not([hidden])");
+  await page.fill("#login-username", "official1");
+  await page.fill("#login-password", "demo-official1-2025!");
+  await page.click("#signin-submit");
+  await page.waitForSelector("#dashboard[data-state=ready]");
+  const tok = await tokenOf(base, "official1", "demo-official1-2025!");
+  // Pool: srdi_sme, at most 3 failed criteria.
+  await page.selectOption("#pool-tier", "srdi_sme");
+  await page.fill("#pool-max", "3");
+  await page.click("#pool-load");
+  await page.waitForSelector("#pool-panel[data-state=ready]", { timeout: 60000 });
+  const asOf = await page.$eval("#ctl-asof", (e) => e.value);
+  const pr = await apiCall(base, "GET", "/cultivation?tier=srdi_sme&max_failed=3&limit=100&as_of=" + asOf, undefined, tok);
+  check(pr.status === 200, "cultivation: HTTP " + pr.status);
+  const ids = await page.$$eval("#pool-table tbody tr", (rows) => rows.map((r) => r.dataset.enterpriseId));
+  const want = ((pr.json && pr.json.items) || []).map((i) => String(i.enterprise_id));
+  check(want.length > 0, "the pool is empty in the demo data");
+  check(JSON.stringify(ids) === JSON.stringify(want), "pool order: page " + ids.slice(0, 5) + "…, API " + want.slice(0, 5) + "…");
+  for (const d of ((pr.json && pr.json.by_district) || []).filter((x) => x.total > 0)) {
+    const got = await page.$eval("#pool-district-table tr[data-district='" + d.code + "'] [data-field=one_away]", (e) => e.textContent);
+    check(got === String(d.one_away), "pool one-away in " + d.code + ": API " + d.one_away + ", page " + got);
+  }
+  await axe(page, "/dashboard pool");
+  await page.$eval("#pool-panel", (e) => e.scrollIntoView());
+  await page.screenshot({ path: join(SHOTS, "dashboard-pool.png"), fullPage: false });
+  log("screenshot target/browser-test/dashboard-pool.png");
+  // Impact of the draft, opened from the list of drafts.
+  const id = created.json.id;
+  await page.click("#impact-drafts button[data-ruleset='" + id + "']");
+  await page.waitForSelector("#impact-panel[data-state=ready]", { timeout: 60000 });
+  const ir = await apiCall(base, "POST", "/rulesets/" + id + "/impact", { as_of: asOf }, tok);
+  check(ir.status === 200, "impact: HTTP " + ir.status + " " + JSON.stringify(ir.json));
+  const tiles = await page.$$eval("#impact-result .tile-value", (els) => els.map((e) => e.firstChild.textContent));
+  check(tiles[1] === String(ir.json.gained) && tiles[2] === String(ir.json.lost),
+    "impact: API gained " + ir.json.gained + " lost " + ir.json.lost + ", page " + tiles[1] + "/" + tiles[2]);
+  check(ir.json.lost > 0, "a raised pass mark lost nobody in the demo data");
+  await axe(page, "/dashboard impact");
+  await page.$eval("#impact-panel", (e) => e.scrollIntoView());
+  await page.screenshot({ path: join(SHOTS, "dashboard-impact.png"), fullPage: false });
+  log("screenshot target/browser-test/dashboard-impact.png");
+  await page.close();
 }
 
 async function publicityCheck(ctx, base) {
@@ -421,6 +488,8 @@ async function main() {
     log("reviewer journey done");
     const nq = await dashboardCheck(ctx, server.base);
     log("dashboard: " + nq + " quotas compared");
+    await officialsTools(ctx, server.base);
+    log("dashboard: pool and impact compared");
     await publicityCheck(ctx, server.base);
   } catch (e) {
     failures.push(e instanceof Fail ? e.message : (e && e.stack) || String(e));
