@@ -87,6 +87,7 @@ fn world() -> World {
                 certifier: "city".into(),
                 number_prefix: "PY".into(),
                 has_rules: true,
+                publicity_days: 5,
             },
         )
         .unwrap();
