@@ -43,6 +43,8 @@ pub fn to_csv(r: &Rollup) -> std::io::Result<String> {
         "已提交 submitted",
         "审核中 under_review",
         "预计符合 predicted_eligible",
+        "公示中 publicized",
+        "破格通过 overrides",
     ])?;
     for q in &r.quotas {
         let label = format!("{} {}", q.label_zh, q.label_en);
@@ -69,8 +71,10 @@ pub fn to_csv(r: &Rollup) -> std::io::Result<String> {
             Cell::from(q.pipeline.submitted),
             Cell::from(q.pipeline.under_review),
             Cell::from(q.pipeline.predicted_eligible),
+            Cell::from(q.pipeline.publicized),
+            Cell::from(q.overrides),
         ]))?;
-        let blanks = || std::iter::repeat_n(Cell::Empty, 7);
+        let blanks = || std::iter::repeat_n(Cell::Empty, 9);
         for (dimension, list) in [
             ("区县 district", &q.by_district),
             ("产业集群 cluster", &q.by_cluster),

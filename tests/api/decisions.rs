@@ -150,6 +150,32 @@ fn an_ineligible_approval_is_refused_then_accepted_with_an_override() {
         .unwrap();
     assert_eq!(q["achieved"], 1, "{q}");
     assert_eq!(q["overrides"], 1, "{q}");
+    // And in the CSV: the quota's total row ends with publicized 0, overrides 1.
+    let csv = app
+        .get(
+            &format!(
+                "/api/v1/reports/rollup?year={}&as_of={}&format=csv",
+                today().year(),
+                today()
+            ),
+            &w.admin,
+        )
+        .text()
+        .unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with("公示中 publicized,破格通过 overrides")
+    );
+    let total: Vec<&str> = csv
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|c| {
+            c.get(2) == Some(&quota_id.to_string().as_str()) && c.get(6) == Some(&"合计 total")
+        })
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert_eq!(&total[total.len() - 2..], ["0", "1"], "{csv}");
 }
 
 /// A world holding the prerequisite title, whose srdi_sme pre-screen is eligible.
