@@ -301,40 +301,46 @@ fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Users { command } => return users_command(&state, command),
         Command::Import { kind, file } => {
-            let bytes = std::fs::read(&file)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-            let text = match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    let valid = e.utf8_error().valid_up_to();
-                    let line = e.as_bytes()[..valid]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        + 1;
-                    eprintln!(
-                        "{}: line {line}: not valid UTF-8 (save the file as UTF-8)",
-                        file.display()
-                    );
-                    eprintln!("1 problem(s); nothing was written");
-                    return Ok(ExitCode::from(1));
-                }
+            let open = || {
+                std::fs::File::open(&file)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))
             };
+            // Checked as a stream first: a facts file is then imported as a stream too,
+            // never held in memory whole.
+            if let Some(line) = first_invalid_utf8_line(open()?)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?
+            {
+                eprintln!(
+                    "{}: line {line}: not valid UTF-8 (save the file as UTF-8)",
+                    file.display()
+                );
+                eprintln!("1 problem(s); nothing was written");
+                return Ok(ExitCode::from(1));
+            }
             let mut conn = state.pool.get()?;
             let result = match kind {
-                ImportKind::Enterprises => {
-                    services::import::enterprises(&mut conn, "cli", &text, true)
+                ImportKind::Facts => services::import::facts_from_reader(
+                    &mut conn,
+                    "cli",
+                    std::io::BufReader::with_capacity(1 << 16, open()?),
+                    true,
+                ),
+                ImportKind::Enterprises | ImportKind::Certifications => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+                    if matches!(kind, ImportKind::Enterprises) {
+                        services::import::enterprises(&mut conn, "cli", &text, true)
+                    } else {
+                        services::import::parse_certifications_csv(&text).and_then(|items| {
+                            services::import::certifications(
+                                &mut conn,
+                                &services::policy::Caller::system("cli"),
+                                &items,
+                                true,
+                            )
+                        })
+                    }
                 }
-                ImportKind::Facts => services::import::facts(&mut conn, "cli", &text, true),
-                ImportKind::Certifications => services::import::parse_certifications_csv(&text)
-                    .and_then(|items| {
-                        services::import::certifications(
-                            &mut conn,
-                            &services::policy::Caller::system("cli"),
-                            &items,
-                            true,
-                        )
-                    }),
             };
             match result {
                 Ok(n) => println!("imported {n} rows from {}", file.display()),
@@ -701,5 +707,38 @@ pub fn describe(e: crate::error::AppError) -> String {
             .join("; "),
         crate::error::AppError::Internal(e) => format!("{e:#}"),
         other => other.problem().detail,
+    }
+}
+
+/// The 1-based line of the first byte that is not UTF-8, reading the file in blocks.
+fn first_invalid_utf8_line(mut file: impl std::io::Read) -> std::io::Result<Option<usize>> {
+    let mut buf = vec![0u8; 1 << 16];
+    // Bytes of a character cut by the block boundary, carried to the next block.
+    let mut carry = 0;
+    let mut line = 1;
+    loop {
+        let n = file.read(&mut buf[carry..])?;
+        let end = carry + n;
+        match std::str::from_utf8(&buf[..end]) {
+            Ok(_) => {
+                line += buf[..end].iter().filter(|b| **b == b'\n').count();
+                carry = 0;
+            }
+            Err(e) => {
+                let valid = e.valid_up_to();
+                line += buf[..valid].iter().filter(|b| **b == b'\n').count();
+                // An incomplete character at the end of a block is completed by the next
+                // read; at the end of the file, or anywhere else, it is an error.
+                if e.error_len().is_some() || n == 0 {
+                    return Ok(Some(line));
+                }
+                buf.copy_within(valid..end, 0);
+                carry = end - valid;
+                continue;
+            }
+        }
+        if n == 0 {
+            return Ok(None);
+        }
     }
 }

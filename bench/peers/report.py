@@ -4,8 +4,12 @@ BENCHMARKS.md) and throughput.svg (throughput against batch size, log-log). Stdl
 import json
 import math
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The folder of one run (`run` writes each run to a fresh results/run-<UTC time>/); by default
+# the committed report in results/.
+OUT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(HERE, "results")
 NAMES = {"ladder": "ladder", "zen": "GoRules ZEN", "openfisca": "OpenFisca", "jre": "json-rules-engine"}
 ORDER = ["ladder", "zen", "openfisca", "jre"]
 COLORS = {"ladder": "#d62728", "ladder (chunked)": "#ff9896", "zen": "#1f77b4", "openfisca": "#2ca02c", "jre": "#9467bd"}
@@ -13,7 +17,7 @@ COLORS = {"ladder": "#d62728", "ladder (chunked)": "#ff9896", "zen": "#1f77b4", 
 
 def load():
     rows = []
-    with open(os.path.join(HERE, "results", "raw.jsonl")) as f:
+    with open(os.path.join(OUT, "raw.jsonl")) as f:
         for line in f:
             if line.strip():
                 rows.append(json.loads(line))
@@ -49,6 +53,7 @@ def main():
             batch[(key, r["n"])] = r
     checks = [r for r in rows if r.get("kind") == "check"]
     machine = next((r for r in rows if r.get("kind") == "machine"), {})
+    machine = {**machine, **next((r for r in rows if r.get("kind") == "machine-end"), {})}
     sizes = sorted({n for (_, n) in batch})
 
     def lat_of(engine, trace):
@@ -126,8 +131,8 @@ def main():
             if k != "kind":
                 md.append(f"- {k}: {v}")
         md.append("")
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "results.md"), "w") as f:
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write("\n".join(md))
     svg(batch, keys, sizes)
     print("\n".join(md))
@@ -170,7 +175,7 @@ def svg(batch, keys, sizes):
         o.append(f'<line x1="{W - R + 15}" y1="{ly}" x2="{W - R + 40}" y2="{ly}" stroke="{c}" stroke-width="2.5"/>')
         o.append(f'<text x="{W - R + 46}" y="{ly + 4}">{label}</text>')
     o.append("</svg>")
-    with open(os.path.join(HERE, "throughput.svg"), "w") as f:
+    with open(os.path.join(OUT, "throughput.svg"), "w") as f:
         f.write("\n".join(o) + "\n")
 
 

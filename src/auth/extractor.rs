@@ -56,6 +56,15 @@ impl FromRequest for AuthUser {
                 )));
             };
             let claims = keys.verify(&token)?;
+            // SQLite: with a connection free in the pool, the account's primary-key read
+            // takes microseconds, less than handing it to the blocking pool and back (two
+            // thread wake-ups), so it runs here. Otherwise (PostgreSQL, whose read is a
+            // network round trip, or no SQLite connection free) on the blocking pool.
+            if crate::db::reads_inline(&pool)
+                && let Some(mut conn) = pool.try_get()
+            {
+                return load_caller(&mut conn, &claims.sub).map(AuthUser);
+            }
             let caller = web::block(move || {
                 let mut conn = pool.get()?;
                 load_caller(&mut conn, &claims.sub)

@@ -119,11 +119,22 @@ pub fn connect(url: &str, size: u32) -> anyhow::Result<DbPool> {
     Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(10))
+        // A check-out test runs `SELECT 1` (parsed afresh each time) on every check-out. A
+        // PostgreSQL connection can drop with the server, so its pool keeps the test; a
+        // SQLite connection is a file handle that cannot, so its pool skips it.
+        .test_on_check_out(backend == Backend::Postgres)
         .connection_customizer(Box::new(Pragmas { file }))
         .build(Manager {
             url: url.to_string(),
         })
         .with_context(|| format!("connecting to the {backend:?} database"))
+}
+
+/// Whether a short read may run on the calling thread with a connection from this pool:
+/// SQLite's, whose pool skips the check-out test (see [`connect`]); a PostgreSQL check-out
+/// is a network round trip (the test) before any read.
+pub fn reads_inline(pool: &DbPool) -> bool {
+    !pool.test_on_check_out()
 }
 
 /// Runs the migrations of the connection's backend.
@@ -187,6 +198,14 @@ where
     if !outermost {
         return conn.transaction(f);
     }
+    // SQLite has one writer at a time: inside this process, writers queue (a mutex; see
+    // `WRITE_QUEUE`) instead of each polling SQLite's busy handler, whose back-off sleeps
+    // (up to 100 ms a try) let late arrivals overtake and made the slowest write ~1 s under
+    // 8 concurrent writers. Other processes on the same file still meet `busy_timeout`.
+    let _turn = match conn {
+        DbConnection::Sqlite(_) => write_turn().map_err(E::from)?,
+        DbConnection::Postgres(_) => None,
+    };
     if let DbConnection::Sqlite(c) = conn {
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?;
     }
@@ -200,5 +219,108 @@ where
             let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
             Err(e)
         }
+    }
+}
+
+/// The queue of SQLite write transactions in this process (one for every database the
+/// process opens: in production that is one; tests, with many databases, only queue a little).
+/// parking_lot's mutex is eventually fair: a releasing writer may take it again at once (no
+/// wake-up of a parked thread on every hand-off, which under load cost more than the write),
+/// but a writer parked for 0.5 ms gets it next. `LADDER_SQLITE_WRITE_QUEUE=fair` hands it over
+/// strictly in arrival order instead (`bench/writes` measures both).
+static WRITE_QUEUE: parking_lot::Mutex<()> = parking_lot::const_mutex(());
+static WRITE_QUEUE_FAIR: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
+
+/// How long a writer waits for its turn: SQLite's own `busy_timeout`.
+const WRITE_WAIT: Duration = Duration::from_secs(10);
+
+thread_local! {
+    /// Whether this thread holds its turn already (a write transaction on a second connection
+    /// inside a first one must not wait for itself).
+    static HOLDS_TURN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueueMode {
+    /// Every writer polls SQLite's busy handler (the behaviour before the queue).
+    Off,
+    Eventual,
+    Fair,
+}
+
+/// `LADDER_SQLITE_WRITE_QUEUE`: `off` restores the old behaviour, `fair` strict arrival
+/// order, anything else (the default) the eventually fair queue. Read once.
+fn write_queue_mode() -> QueueMode {
+    static MODE: std::sync::OnceLock<QueueMode> = std::sync::OnceLock::new();
+    *MODE.get_or_init(
+        || match std::env::var("LADDER_SQLITE_WRITE_QUEUE").as_deref() {
+            Ok("off") | Ok("0") => QueueMode::Off,
+            Ok("fair") => QueueMode::Fair,
+            _ => QueueMode::Eventual,
+        },
+    )
+}
+
+/// This thread's turn to write; released (and handed to a waiting writer) on drop.
+pub struct WriteTurn {
+    _guard: Guard,
+}
+
+enum Guard {
+    Eventual(#[allow(dead_code)] parking_lot::MutexGuard<'static, ()>),
+    Fair(#[allow(dead_code)] parking_lot::FairMutexGuard<'static, ()>),
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        HOLDS_TURN.with(|h| h.set(false));
+    }
+}
+
+/// Waits for this thread's turn to write (None when it holds it already or the queue is off);
+/// after [`WRITE_WAIT`] fails as SQLite would: "database is locked".
+fn write_turn() -> Result<Option<WriteTurn>, diesel::result::Error> {
+    let mode = write_queue_mode();
+    if mode == QueueMode::Off || HOLDS_TURN.with(|h| h.get()) {
+        return Ok(None);
+    }
+    let guard = match mode {
+        QueueMode::Fair => WRITE_QUEUE_FAIR.try_lock_for(WRITE_WAIT).map(Guard::Fair),
+        _ => WRITE_QUEUE.try_lock_for(WRITE_WAIT).map(Guard::Eventual),
+    };
+    let guard = guard.ok_or_else(|| {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new(String::from("database is locked")),
+        )
+    })?;
+    HOLDS_TURN.with(|h| h.set(true));
+    Ok(Some(WriteTurn { _guard: guard }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write transaction on a second database inside a first one's (same thread) must not
+    /// wait for its own turn in the write queue (it would wait out `WRITE_WAIT` and fail).
+    #[test]
+    fn a_write_inside_a_write_on_another_database_does_not_wait_for_itself() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let url = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        let (a, b) = (
+            connect(&url("a.db"), 2).unwrap_or_else(|e| panic!("{e}")),
+            connect(&url("b.db"), 2).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let (mut ca, mut cb) = (
+            a.get().unwrap_or_else(|e| panic!("{e}")),
+            b.get().unwrap_or_else(|e| panic!("{e}")),
+        );
+        let started = std::time::Instant::now();
+        let done: Result<(), diesel::result::Error> = write_tx(&mut ca, |ca| {
+            ca.batch_execute("CREATE TABLE t (x INTEGER)")?;
+            write_tx(&mut cb, |cb| cb.batch_execute("CREATE TABLE u (x INTEGER)"))
+        });
+        assert!(done.is_ok(), "{done:?} after {:?}", started.elapsed());
     }
 }

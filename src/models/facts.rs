@@ -137,3 +137,103 @@ pub fn revisions(conn: &mut DbConnection, enterprise_id: i32) -> QueryResult<Vec
         .select(FactRevision::as_select())
         .load(conn)
 }
+
+/// A first revision of one enterprise's year (no current row yet): the current values and
+/// the revision entry, written by [`insert_first_many`].
+#[derive(Debug, Clone)]
+pub struct FirstRevision<'a> {
+    pub enterprise_id: i32,
+    pub year: i32,
+    pub facts: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = fact_years)]
+struct NewFactYear<'a> {
+    enterprise_id: i32,
+    year: i32,
+    facts: &'a str,
+    revision: i32,
+    updated_by: &'a str,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = fact_revisions)]
+struct NewFactRevision<'a> {
+    enterprise_id: i32,
+    year: i32,
+    revision: i32,
+    facts: &'a str,
+    changes: &'a str,
+    changed_by: &'a str,
+    changed_at: NaiveDateTime,
+}
+
+/// What [`put`] writes for years with no current row, many at once (multi-row inserts: the
+/// bulk import), in the caller's transaction. The changes of a first revision are its facts.
+pub fn insert_first_many(
+    conn: &mut DbConnection,
+    rows: &[FirstRevision<'_>],
+    actor: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    // 7 columns × 500 rows stays far below SQLite's limit on bound parameters (32,766).
+    for chunk in rows.chunks(500) {
+        let years: Vec<NewFactYear> = chunk
+            .iter()
+            .map(|r| NewFactYear {
+                enterprise_id: r.enterprise_id,
+                year: r.year,
+                facts: r.facts,
+                revision: 1,
+                updated_by: actor,
+                updated_at: at,
+            })
+            .collect();
+        let revisions: Vec<NewFactRevision> = chunk
+            .iter()
+            .map(|r| NewFactRevision {
+                enterprise_id: r.enterprise_id,
+                year: r.year,
+                revision: 1,
+                facts: r.facts,
+                changes: r.facts,
+                changed_by: actor,
+                changed_at: at,
+            })
+            .collect();
+        // Multi-row inserts are not available through the MultiConnection enum.
+        match conn {
+            DbConnection::Sqlite(c) => {
+                diesel::insert_into(fact_years::table)
+                    .values(&years)
+                    .execute(c)?;
+                diesel::insert_into(fact_revisions::table)
+                    .values(&revisions)
+                    .execute(c)?;
+            }
+            DbConnection::Postgres(c) => {
+                diesel::insert_into(fact_years::table)
+                    .values(&years)
+                    .execute(c)?;
+                diesel::insert_into(fact_revisions::table)
+                    .values(&revisions)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(rows.len())
+}
+
+/// The current revision of every (enterprise, year) on file (the bulk import's "is this a
+/// first revision" check, without one query per row).
+pub fn all_revisions(conn: &mut DbConnection) -> QueryResult<Vec<(i32, i32, i32)>> {
+    fact_years::table
+        .select((
+            fact_years::enterprise_id,
+            fact_years::year,
+            fact_years::revision,
+        ))
+        .load(conn)
+}

@@ -225,7 +225,7 @@ pub fn all_holds(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<(i3
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = evaluations)]
+#[diesel(table_name = evaluations, treat_none_as_default_value = false)]
 pub struct NewEvaluation<'a> {
     pub enterprise_id: i32,
     pub tier: &'a str,

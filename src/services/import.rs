@@ -8,10 +8,12 @@ use crate::models::enterprise::{self as ent_rows, NewEnterprise};
 use crate::models::now;
 use crate::models::reference;
 use chrono::NaiveDate;
+use diesel::connection::SimpleConnection;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 
 /// One problem in one row.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -70,23 +72,19 @@ fn bar(len: u64, show: bool, what: &str) -> ProgressBar {
     pb
 }
 
-fn reader(text: &str) -> csv::Reader<&[u8]> {
+fn reader<R: Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
-        .from_reader(text.as_bytes())
+        .from_reader(input)
 }
 
-/// An opened CSV text: the reader, its header row, and the column index.
-type Opened<'t> = (
-    csv::Reader<&'t [u8]>,
-    csv::StringRecord,
-    HashMap<String, usize>,
-);
+/// An opened CSV input: the reader, its header row, and the column index.
+type Opened<R> = (csv::Reader<R>, csv::StringRecord, HashMap<String, usize>);
 
-/// A CSV reader on `text`, its header row, and the column index, with the required columns checked.
-fn open<'t>(text: &'t str, required: &[&str]) -> Result<Opened<'t>, ImportError> {
-    let mut rdr = reader(text);
+/// A CSV reader on `input`, its header row, and the column index, with the required columns checked.
+fn open<R: Read>(input: R, required: &[&str]) -> Result<Opened<R>, ImportError> {
+    let mut rdr = reader(input);
     let headers = rdr
         .headers()
         .map_err(|e| {
@@ -102,10 +100,10 @@ fn open<'t>(text: &'t str, required: &[&str]) -> Result<Opened<'t>, ImportError>
 }
 
 /// Data rows with their 1-based line numbers (the header is line 1); an unreadable row is
-/// already a `RowError`.
-fn records<'r>(
-    rdr: &'r mut csv::Reader<&[u8]>,
-) -> impl Iterator<Item = (u64, Result<csv::StringRecord, RowError>)> + 'r {
+/// already a `RowError`. Streams: one record in memory at a time.
+fn records<R: Read>(
+    rdr: &mut csv::Reader<R>,
+) -> impl Iterator<Item = (u64, Result<csv::StringRecord, RowError>)> + '_ {
     rdr.records().enumerate().map(|(n, rec)| {
         let line = n as u64 + 2;
         (
@@ -197,7 +195,7 @@ pub fn enterprises(
         .into_iter()
         .map(|(u, _)| u)
         .collect();
-    let (mut rdr, _, idx) = open(text, &["uscc", "name", "district_code"])?;
+    let (mut rdr, _, idx) = open(text.as_bytes(), &["uscc", "name", "district_code"])?;
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut seen = HashSet::new();
@@ -362,9 +360,47 @@ pub fn facts(
     text: &str,
     progress: bool,
 ) -> Result<usize, ImportError> {
+    facts_from_reader(conn, actor, text.as_bytes(), progress)
+}
+
+/// Hashes what passes through (the audit entry names the file by its SHA-256).
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Rows written per multi-row insert.
+const FACT_BATCH: usize = 500;
+
+/// [`facts`] from a stream (the CLI's file): one pass, one record in memory at a time.
+/// Every row is checked and, while no row has failed, written in batches inside one write
+/// transaction; any problem rolls the whole transaction back, so the file is still all or
+/// nothing, with every problem reported by line.
+pub fn facts_from_reader<R: Read>(
+    conn: &mut DbConnection,
+    actor: &str,
+    input: R,
+    progress: bool,
+) -> Result<usize, ImportError> {
     let ids: HashMap<String, i32> = ent_rows::ids_by_uscc(conn)?.into_iter().collect();
+    let on_file: HashMap<(i32, i32), i32> = crate::models::facts::all_revisions(conn)?
+        .into_iter()
+        .map(|(eid, year, revision)| ((eid, year), revision))
+        .collect();
     let today = crate::clock::today();
-    let (mut rdr, headers, idx) = open(text, &["uscc", "year"])?;
+    let input = Hashing {
+        inner: input,
+        hash: Sha256::new(),
+    };
+    let (mut rdr, headers, idx) = open(input, &["uscc", "year"])?;
     let mut errors = Vec::new();
     for h in headers.iter() {
         if h != "uscc" && h != "year" && crate::catalog::indicator(h).is_none() {
@@ -378,107 +414,152 @@ pub fn facts(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
-    let mut parsed: Vec<(i32, i32, Map<String, Value>)> = Vec::new();
-    let mut seen = HashSet::new();
-    for (line, rec) in records(&mut rdr) {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let uscc = cell(&rec, &idx, "uscc").to_ascii_uppercase();
-        let Some(&eid) = ids.get(&uscc) else {
-            errors.push(RowError {
-                line,
-                field: "uscc".into(),
-                message: format!("{uscc:?} is not a registered enterprise"),
-            });
-            continue;
-        };
-        let Ok(year) = cell(&rec, &idx, "year").parse::<i32>() else {
-            errors.push(RowError {
-                line,
-                field: "year".into(),
-                message: "not a year".into(),
-            });
-            continue;
-        };
-        if !seen.insert((eid, year)) {
-            errors.push(RowError {
-                line,
-                field: "year".into(),
-                message: format!("{uscc} {year} appears twice in this file"),
-            });
-            continue;
+    let pb = if progress {
+        let pb = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{msg:>12} {pos} rows ({per_sec})") {
+            pb.set_style(style);
         }
-        let mut raw = Map::new();
-        for (i, h) in headers.iter().enumerate() {
-            if h == "uscc" || h == "year" {
-                continue;
-            }
-            let v = rec.get(i).unwrap_or("");
-            if v.is_empty() {
-                continue;
-            }
-            let value = match v {
-                "true" | "TRUE" | "是" => Value::Bool(true),
-                "false" | "FALSE" | "否" => Value::Bool(false),
-                other => Value::String(other.to_string()),
-            };
-            raw.insert(h.to_string(), value);
-        }
-        match crate::services::facts::validate(year, &raw, today) {
-            Ok(canonical) => parsed.push((eid, year, canonical)),
-            Err(AppError::Validation(fs)) => {
-                for f in fs {
-                    errors.push(RowError {
-                        line,
-                        field: f.field.trim_start_matches("facts.").to_string(),
-                        message: f.message,
-                    });
-                }
-            }
-            Err(other) => return Err(ImportError::Other(other)),
-        }
-        if errors.len() >= MAX_REPORTED {
-            break;
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ImportError::Rows(errors));
-    }
-    let pb = bar(parsed.len() as u64, progress, "facts");
+        pb.set_message("facts");
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
     let at = now();
-    let n = write_tx(conn, |conn| -> Result<usize, AppError> {
-        for (eid, year, facts) in &parsed {
-            let existing = crate::models::facts::get(conn, *eid, *year)?;
-            let text = Value::Object(facts.clone()).to_string();
-            crate::models::facts::put(
-                conn,
-                *eid,
-                *year,
-                &text,
-                &text,
-                existing.map(|e| e.revision),
-                actor,
-                at,
-            )?;
-            pb.inc(1);
+    // SQLite: a page cache large enough that the one big transaction's pages are not spilled
+    // to the WAL (and checkpointed) while it is still open; the default is 2 MiB. Restored after.
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -131072")?;
+    }
+    let n = write_tx(conn, |conn| -> Result<usize, ImportError> {
+        let mut seen = HashSet::new();
+        let mut pending: Vec<(i32, i32, String)> = Vec::with_capacity(FACT_BATCH);
+        let mut written = 0;
+        for (line, rec) in records(&mut rdr) {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            let uscc = cell(&rec, &idx, "uscc").to_ascii_uppercase();
+            let Some(&eid) = ids.get(&uscc) else {
+                errors.push(RowError {
+                    line,
+                    field: "uscc".into(),
+                    message: format!("{uscc:?} is not a registered enterprise"),
+                });
+                continue;
+            };
+            let Ok(year) = cell(&rec, &idx, "year").parse::<i32>() else {
+                errors.push(RowError {
+                    line,
+                    field: "year".into(),
+                    message: "not a year".into(),
+                });
+                continue;
+            };
+            if !seen.insert((eid, year)) {
+                errors.push(RowError {
+                    line,
+                    field: "year".into(),
+                    message: format!("{uscc} {year} appears twice in this file"),
+                });
+                continue;
+            }
+            let mut raw = Map::new();
+            for (i, h) in headers.iter().enumerate() {
+                if h == "uscc" || h == "year" {
+                    continue;
+                }
+                let v = rec.get(i).unwrap_or("");
+                if v.is_empty() {
+                    continue;
+                }
+                let value = match v {
+                    "true" | "TRUE" | "是" => Value::Bool(true),
+                    "false" | "FALSE" | "否" => Value::Bool(false),
+                    other => Value::String(other.to_string()),
+                };
+                raw.insert(h.to_string(), value);
+            }
+            match crate::services::facts::validate(year, &raw, today) {
+                // Once a row has failed nothing more is written: the transaction rolls back.
+                Ok(canonical) if errors.is_empty() => {
+                    pending.push((eid, year, Value::Object(canonical).to_string()));
+                    if pending.len() >= FACT_BATCH {
+                        written += write_facts(conn, &mut pending, &on_file, actor, at)?;
+                        pb.set_position(written as u64);
+                    }
+                }
+                Ok(_) => {}
+                Err(AppError::Validation(fs)) => {
+                    for f in fs {
+                        errors.push(RowError {
+                            line,
+                            field: f.field.trim_start_matches("facts.").to_string(),
+                            message: f.message,
+                        });
+                    }
+                }
+                Err(other) => return Err(ImportError::Other(other)),
+            }
+            if errors.len() >= MAX_REPORTED {
+                break;
+            }
         }
+        if !errors.is_empty() {
+            return Err(ImportError::Rows(std::mem::take(&mut errors)));
+        }
+        written += write_facts(conn, &mut pending, &on_file, actor, at)?;
+        // Every byte has passed the hasher: the reader stopped at the end of the input.
+        let hash = hex::encode(rdr.into_inner().hash.finalize());
         crate::services::audit::record::<(), _>(
             conn,
             actor,
             "import.facts",
             "import",
-            file_hash(text),
+            hash,
             None,
-            Some(&serde_json::json!({"rows": parsed.len()})),
+            Some(&serde_json::json!({"rows": written})),
         )?;
-        Ok(parsed.len())
-    })?;
+        Ok(written)
+    });
+    if sqlite {
+        conn.batch_execute("PRAGMA cache_size = -2000")?;
+    }
+    let n = n?;
     pb.finish_and_clear();
+    Ok(n)
+}
+
+/// Writes the pending rows (and empties the list): first revisions in multi-row inserts,
+/// the others one by one through [`crate::models::facts::put`] (its revision check).
+fn write_facts(
+    conn: &mut DbConnection,
+    pending: &mut Vec<(i32, i32, String)>,
+    on_file: &HashMap<(i32, i32), i32>,
+    actor: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<usize, ImportError> {
+    use crate::models::facts::{FirstRevision, insert_first_many, put};
+    let mut first = Vec::with_capacity(pending.len());
+    for (eid, year, text) in pending.iter() {
+        match on_file.get(&(*eid, *year)) {
+            None => first.push(FirstRevision {
+                enterprise_id: *eid,
+                year: *year,
+                facts: text,
+            }),
+            Some(revision) => {
+                put(conn, *eid, *year, text, text, Some(*revision), actor, at)?;
+            }
+        }
+    }
+    insert_first_many(conn, &first, actor, at)?;
+    let n = pending.len();
+    pending.clear();
     Ok(n)
 }
 
@@ -502,7 +583,7 @@ pub struct CertificationItem {
 /// CSV with the same columns: `uscc,name,district_code,cluster,tier,number,issued_on,valid_from,valid_to,batch`.
 pub fn parse_certifications_csv(text: &str) -> Result<Vec<(u64, CertificationItem)>, ImportError> {
     let (mut rdr, _, idx) = open(
-        text,
+        text.as_bytes(),
         &[
             "uscc",
             "tier",

@@ -334,3 +334,28 @@ fn admins_create_enterprise_accounts_for_existing_enterprises() {
         assert_eq!(body(r)["errors"][0]["field"], field);
     }
 }
+
+/// Another process changing the account in the database (here a separate connection writing
+/// the row directly, as a second server or the CLI would) takes effect on this server's next
+/// request: nothing about the account is kept between requests.
+#[test]
+fn an_account_changed_by_another_process_takes_effect_on_the_next_request() {
+    use diesel::prelude::*;
+    use ladder::db::schema::users;
+    let app = TestApp::spawn();
+    let id = app.user("grace", Role::Official, None);
+    let token = app.login("grace");
+    assert_eq!(body(app.get("/api/v1/me", &token))["role"], "official");
+    let mut conn = app.conn();
+    diesel::update(users::table.find(id))
+        .set(users::role.eq("reviewer"))
+        .execute(&mut *conn)
+        .unwrap();
+    assert_eq!(body(app.get("/api/v1/me", &token))["role"], "reviewer");
+    diesel::update(users::table.find(id))
+        .set(users::disabled.eq(true))
+        .execute(&mut *conn)
+        .unwrap();
+    assert_eq!(app.get("/api/v1/me", &token).status(), 401);
+    assert_eq!(app.get("/api/v1/enterprises", &token).status(), 401);
+}

@@ -391,3 +391,73 @@ fn imports_are_all_or_nothing_with_line_numbers() {
             .is_empty()
     );
 }
+
+/// The facts import streams: rows are written in batches while the file is still being read.
+/// A bad row after more than one batch (500 rows) has been written still leaves nothing
+/// behind, and a second import of the same rows writes second revisions.
+#[test]
+fn a_streamed_facts_import_is_still_all_or_nothing() {
+    let app = TestApp::spawn();
+    let mut conn = app.conn();
+    let n = 1_200u32;
+    let mut ents = String::from("uscc,name,district_code\n");
+    for i in 0..n {
+        ents.push_str(&format!(
+            "{},沈阳流式{i:04}有限公司,210106\n",
+            uscc(5_000 + i)
+        ));
+    }
+    assert_eq!(
+        ladder::services::import::enterprises(&mut conn, "test", &ents, false).ok(),
+        Some(n as usize)
+    );
+    let mut good = String::from("uscc,year,operating_revenue,employees\n");
+    for i in 0..n {
+        good.push_str(&format!(
+            "{},2024,{}.5,{}\n",
+            uscc(5_000 + i),
+            100 + i,
+            10 + i
+        ));
+    }
+    let bad = format!("{good}{},2024,-1,10\n", uscc(5_000));
+    match ladder::services::import::facts_from_reader(&mut conn, "test", bad.as_bytes(), false) {
+        Err(ladder::services::import::ImportError::Rows(rows)) => {
+            let got: Vec<(u64, String)> = rows.iter().map(|r| (r.line, r.field.clone())).collect();
+            // The repeated (enterprise, year) on the last line, the header being line 1.
+            assert_eq!(got, vec![(u64::from(n) + 2, "year".to_string())]);
+        }
+        other => panic!("expected row errors, got {other:?}"),
+    }
+    let first = ladder::models::enterprise::by_uscc(&mut conn, &uscc(5_000))
+        .ok()
+        .flatten()
+        .map(|e| e.id)
+        .unwrap_or(0);
+    assert!(
+        ladder::models::facts::all_revisions(&mut conn)
+            .unwrap()
+            .is_empty(),
+        "a failed import wrote rows"
+    );
+    assert_eq!(
+        ladder::services::import::facts_from_reader(&mut conn, "test", good.as_bytes(), false).ok(),
+        Some(n as usize)
+    );
+    assert_eq!(
+        ladder::services::import::facts(&mut conn, "test", &good, false).ok(),
+        Some(n as usize)
+    );
+    let years = ladder::models::facts::for_enterprise(&mut conn, first).unwrap();
+    assert_eq!(years.len(), 1);
+    assert_eq!(years[0].revision, 2);
+    assert_eq!(
+        ladder::models::facts::revisions(&mut conn, first)
+            .unwrap()
+            .len(),
+        2
+    );
+    let all = ladder::models::facts::all_revisions(&mut conn).unwrap();
+    assert_eq!(all.len(), n as usize);
+    assert!(all.iter().all(|(_, y, r)| *y == 2024 && *r == 2));
+}
