@@ -134,11 +134,13 @@ pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
             "已提交 submitted",
             "审核中 under review",
             "预计符合 predicted eligible",
+            "公示中 publicized",
+            "破格通过 overrides",
         ];
         for (c, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
-        ws.write_string(0, 13, format!("年度 {} · 报告日期 {}", r.year, r.as_of))?;
+        ws.write_string(0, 15, format!("年度 {} · 报告日期 {}", r.year, r.as_of))?;
         for (i, q) in r.quotas.iter().enumerate() {
             let row = i as u32 + 1;
             ws.write_string(row, 0, format!("{} {}", q.label_zh, q.label_en))?;
@@ -153,6 +155,8 @@ pub fn to_xlsx(r: &Rollup) -> Result<Vec<u8>, XlsxError> {
             ws.write_number(row, 9, q.pipeline.submitted as f64)?;
             ws.write_number(row, 10, q.pipeline.under_review as f64)?;
             ws.write_number(row, 11, q.pipeline.predicted_eligible as f64)?;
+            ws.write_number(row, 12, q.pipeline.publicized as f64)?;
+            ws.write_number(row, 13, q.overrides as f64)?;
         }
         ws.set_column_width(0, 42)?;
         ws.set_freeze_panes(1, 1)?;
@@ -270,7 +274,7 @@ fn cell(text: &str, width: usize, right: bool) -> String {
 /// A plain-text table for `ladder report`; columns line up in a terminal whatever the script
 /// of the labels.
 pub fn to_table(r: &Rollup) -> String {
-    const COLUMNS: [(usize, bool); 12] = [
+    const COLUMNS: [(usize, bool); 14] = [
         (4, false),
         (34, false),
         (7, false),
@@ -283,8 +287,10 @@ pub fn to_table(r: &Rollup) -> String {
         (5, true),
         (5, true),
         (5, true),
+        (5, true),
+        (5, true),
     ];
-    let row = |cells: [String; 12]| -> String {
+    let row = |cells: [String; 14]| -> String {
         let mut line: Vec<String> = cells
             .iter()
             .zip(COLUMNS)
@@ -296,7 +302,7 @@ pub fn to_table(r: &Rollup) -> String {
     let mut out = format!("ladder rollup · 年度 {} · 报告日期 {}\n", r.year, r.as_of);
     out.push_str(&row([
         "id", "quota", "measure", "target", "achieved", "gap", "%", "expected", "pace", "sub",
-        "rev", "pred",
+        "rev", "pred", "pub", "ovr",
     ]
     .map(str::to_string)));
     for q in &r.quotas {
@@ -313,6 +319,8 @@ pub fn to_table(r: &Rollup) -> String {
             q.pipeline.submitted.to_string(),
             q.pipeline.under_review.to_string(),
             q.pipeline.predicted_eligible.to_string(),
+            q.pipeline.publicized.to_string(),
+            q.overrides.to_string(),
         ]));
     }
     out

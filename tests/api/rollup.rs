@@ -73,11 +73,12 @@ fn csv_and_xlsx_agree(rows: &[Vec<String>], xlsx: &[u8]) {
         "one summary row per quota"
     );
     for (i, t) in totals.iter().enumerate() {
-        let x: Vec<String> = (0..12)
+        let x: Vec<String> = (0..14)
             .map(|c| summary.get((i + 1, c)).map(cell_text).unwrap())
             .collect();
-        // CSV columns: 3 label, 4 measure, 5 scope, 9..18 the figures (pace at 14).
-        let expected: Vec<String> = [3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        // CSV columns: 3 label, 4 measure, 5 scope, 9..20 the figures (pace at 14,
+        // publicized 18, overrides 19).
+        let expected: Vec<String> = [3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
             .iter()
             .map(|&c| t[c].clone())
             .collect();
