@@ -51,7 +51,7 @@ function render() {
     return;
   }
   $("objection").hidden = false;
-  append(box, h("div", { class: "table-wrap", tabindex: "0" }, h("table", { class: "grid wrap" },
+  append(box, h("table", { class: "grid wrap" },
     h("caption", null, "公示期内可对名单中的企业提出异议。 Objections are open until the end of each period."),
     h("thead", null, h("tr", null,
       h("th", { scope: "col" }, "企业名称", h("span", { class: "en" }, "Enterprise")),
@@ -66,7 +66,7 @@ function render() {
       h("td", null, DISTRICTS[x.district_code] || x.district_code),
       h("td", null, tierLabel(x.tier)),
       h("td", null, x.from + " → " + x.to),
-      h("td", null, h("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => { $("obj-app").value = String(x.application_id); $("obj-name").focus(); } }, "提出异议 · Object"))))))));
+      h("td", null, h("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => { $("obj-app").value = String(x.application_id); $("obj-name").focus(); } }, "提出异议 · Object")))))));
   append(sel, h("option", { value: "" }, "请选择 Choose…"));
   S.items.forEach((x) => append(sel, h("option", { value: String(x.application_id) }, x.name + " · " + (TIERS[x.tier] ? TIERS[x.tier][0] : x.tier))));
 }
