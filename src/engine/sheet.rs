@@ -107,7 +107,38 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
     &d[start..end.max(start)]
 }
 
+/// `-?[0-9]+(\.[0-9]+)?` with at most 18 digits: exactly representable, read without the
+/// general parser (the common stored value).
+fn parse_plain(text: &str) -> Option<Decimal> {
+    let b = text.as_bytes();
+    let neg = b.first() == Some(&b'-');
+    let body = &b[usize::from(neg)..];
+    let (int, frac) = match body.iter().position(|c| *c == b'.') {
+        Some(p) => (&body[..p], Some(&body[p + 1..])),
+        None => (body, None),
+    };
+    let frac = frac.unwrap_or(&[]);
+    if int.is_empty()
+        || (text.contains('.') && frac.is_empty())
+        || int.len() + frac.len() > 18
+        || !int.iter().chain(frac).all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let m = int
+        .iter()
+        .chain(frac)
+        .fold(0i64, |m, d| m * 10 + i64::from(d - b'0'));
+    Some(Decimal::new(
+        if neg { -m } else { m },
+        u32::try_from(frac.len()).ok()?,
+    ))
+}
+
 fn parse_exact(text: &str) -> Option<Decimal> {
+    if let Some(d) = parse_plain(text) {
+        return Some(d);
+    }
     if text.is_empty()
         || text.len() > MAX_NUMBER_TEXT
         || !text
@@ -174,6 +205,22 @@ impl<'a> Scalar<'a> {
     }
 }
 
+/// Each indicator's valid range as decimals, parsed once (checked for every value read).
+fn bounds(idx: usize) -> (Option<Decimal>, Option<Decimal>) {
+    static BOUNDS: std::sync::OnceLock<Vec<(Option<Decimal>, Option<Decimal>)>> =
+        std::sync::OnceLock::new();
+    BOUNDS
+        .get_or_init(|| {
+            INDICATORS
+                .iter()
+                .map(|i| (i.min_decimal(), i.max_decimal()))
+                .collect()
+        })
+        .get(idx)
+        .copied()
+        .unwrap_or((None, None))
+}
+
 /// One value checked against its indicator: `Ok(None)` for `null` (not known).
 fn check_value(
     code: &str,
@@ -210,13 +257,14 @@ fn check_value(
             format!("{} must be a whole number", ind.kind.as_str()),
         ));
     }
-    if let Some(min) = ind.min_decimal()
+    let (min, max) = bounds(idx);
+    if let Some(min) = min
         && d < min
     {
         let c = if min.is_zero() { "negative" } else { "range" };
         return Err((c, format!("must be at least {min} ({})", ind.unit)));
     }
-    if let Some(max) = ind.max_decimal()
+    if let Some(max) = max
         && d > max
     {
         return Err(("range", format!("must be at most {max} ({})", ind.unit)));
@@ -521,9 +569,22 @@ impl FactSheet {
 
     /// A part never exceeds its whole.
     fn check_parts(&mut self, year: i32, field: &str, problems: &mut Problems) {
-        for (part, whole) in PARTS {
+        // Catalog positions of the pairs, found once (this runs for every stored year read).
+        static AT: std::sync::OnceLock<Vec<(usize, usize)>> = std::sync::OnceLock::new();
+        let at = AT.get_or_init(|| {
+            PARTS
+                .iter()
+                .map(|(p, w)| {
+                    (
+                        indicator_index(p).unwrap_or(usize::MAX),
+                        indicator_index(w).unwrap_or(usize::MAX),
+                    )
+                })
+                .collect()
+        });
+        for (&(part, whole), &(pi, wi)) in PARTS.iter().zip(at) {
             if let (Some(FactValue::Num(p)), Some(FactValue::Num(w))) =
-                (self.get(year, part), self.get(year, whole))
+                (self.table.get(year, pi), self.table.get(year, wi))
                 && p > w
             {
                 problems.push(
@@ -859,5 +920,37 @@ mod scan_tests {
             assert_eq!(fast, slow, "{text}");
         }
         assert!(scan_flat(r#"{"rd_expense":"1","employees":2,"abnormal_listed":true}"#).is_some());
+        // The plain-number shortcut gives what the general parser gives, digit for digit.
+        for t in [
+            "0",
+            "-0",
+            "1.50",
+            "-120.189",
+            "999999999999999999",
+            "12345678.9012345678",
+            "007",
+            "1.",
+            ".5",
+            "+5",
+            "1.2.3",
+            "-",
+            "",
+            "1e3",
+            "1234567890123456789",
+        ] {
+            if let Some(d) = parse_plain(t) {
+                let g = Decimal::from_str(t).unwrap();
+                assert_eq!(
+                    (d, d.scale(), d.is_sign_negative()),
+                    (g, g.scale(), g.is_sign_negative()),
+                    "{t}"
+                );
+            }
+        }
+        assert!(
+            parse_plain("1.").is_none()
+                && parse_plain("+5").is_none()
+                && parse_plain("1234567890123456789").is_none()
+        );
     }
 }
