@@ -607,6 +607,9 @@
     return f.criterion + "（" + what + "：" + (s.actual === null ? "未填报" : String(s.actual)) + " → " + String(s.needed) + "）";
   }
 
+  var OUTCOMES = { eligible: "符合 Eligible", ineligible: "不符合 Ineligible", incomplete: "缺数据 Incomplete" };
+  function outcomeText(o) { return OUTCOMES[o] || o; }
+
   function renderPool(r) {
     var dbox = $("pool-districts"), lbox = $("pool-list");
     clear(dbox); clear(lbox);
@@ -622,12 +625,14 @@
       }))));
     var items = r.items || [];
     if (!items.length) { append(lbox, h("p", { class: "muted" }, "没有符合条件的企业。 No enterprise matches.")); return; }
-    append(lbox, h("table", { class: "grid", id: "pool-table" },
+    var names = {};
+    (r.by_district || []).forEach(function (d) { names[d.code] = d.name; });
+    append(lbox, h("table", { class: "grid wrap", id: "pool-table" },
       h("thead", null, h("tr", null, th("序号", "#"), th("企业", "Enterprise"), th("区县", "District"), th("结果", "Outcome"),
         th("未达标", "Failed"), th("差距", "Shortfall"), th("未达标项", "Criteria"))),
       h("tbody", null, items.map(function (it, i) {
         return h("tr", { dataset: { enterpriseId: it.enterprise_id } },
-          h("td", null, String(i + 1)), h("td", null, it.name), h("td", null, it.district), h("td", null, it.outcome),
+          h("td", null, String(i + 1)), h("th", { scope: "row" }, it.name), h("td", null, names[it.district] || it.district), h("td", null, outcomeText(it.outcome)),
           h("td", null, String(it.distance.failed)), h("td", null, String(it.distance.shortfall)),
           h("td", null, (it.failed || []).map(shortfallText).join("；")));
       }))));
@@ -680,11 +685,13 @@
       }))));
     var changed = r.changed || [];
     if (changed.length) {
-      append(box, h("table", { class: "grid", id: "impact-changed" },
+      var names = {};
+      (r.by_district || []).forEach(function (x) { names[x.code] = x.name; });
+      append(box, h("table", { class: "grid wrap", id: "impact-changed" },
         h("caption", null, "变化的企业（最多 500 家）· Changed enterprises (at most 500)"),
         h("thead", null, h("tr", null, th("企业", "Enterprise"), th("区县", "District"), th("原", "From"), th("新", "To"), th("决定性条件", "Deciding"))),
         h("tbody", null, changed.slice(0, 100).map(function (c) {
-          return h("tr", null, h("td", null, c.name), h("td", null, c.district), h("td", null, c.from), h("td", null, c.to),
+          return h("tr", null, h("th", { scope: "row" }, c.name), h("td", null, names[c.district] || c.district), h("td", null, outcomeText(c.from)), h("td", null, outcomeText(c.to)),
             h("td", null, (c.deciding || []).join("，")));
         }))));
     }
