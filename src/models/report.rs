@@ -184,15 +184,26 @@ pub fn certification_counts(
         .collect())
 }
 
-/// Certifications counted on `day` whose approval overrode the pre-screen or a review
-/// judgment (`override_reason` set). `tiers` and `scope` must be validated codes.
-pub fn override_count(
+/// Which certifications [`count`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Every certification counted on the day: the rollup benchmark's bare aggregate.
+    All,
+    /// Only those whose approval overrode the pre-screen or a review judgment
+    /// (`override_reason` set): the rollup's `overrides`.
+    Overrides,
+}
+
+/// Certifications counted on `day` (one `COUNT(*)`). `tiers` and `scope` must be validated
+/// codes.
+pub fn count(
     conn: &mut DbConnection,
     tiers: &[String],
     scope: Option<&str>,
     measure: Measure,
     year_start: NaiveDate,
     day: NaiveDate,
+    which: Counted,
 ) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct N {
@@ -203,10 +214,14 @@ pub fn override_count(
         return Ok(0);
     }
     let p = Placeholders::of(conn);
+    let only = match which {
+        Counted::All => "",
+        Counted::Overrides => "c.override_reason IS NOT NULL AND ",
+    };
     // $1 the year's start, $2 the day, then the tiers, then the scope.
     let sql = format!(
         "SELECT COUNT(*) AS n FROM certifications c JOIN enterprises e ON e.id = c.enterprise_id \
-         WHERE c.override_reason IS NOT NULL AND c.tier IN ({}) AND {}{}",
+         WHERE {only}c.tier IN ({}) AND {}{}",
         p.list(3, tiers.len()),
         counted_on(p, measure, 2),
         scope_clause(p, scope, 3 + tiers.len())
@@ -222,45 +237,6 @@ pub fn override_count(
         q = q.bind::<Text, _>(s.to_string());
     }
     Ok(q.get_result::<N>(conn)?.n)
-}
-
-/// The bare aggregate: certifications counted on one day. The benchmark's baseline.
-pub fn bare_count(
-    conn: &mut DbConnection,
-    tiers: &[String],
-    scope: Option<&str>,
-    measure: Measure,
-    year_start: NaiveDate,
-    day: NaiveDate,
-) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    if tiers.is_empty() {
-        return Ok(0);
-    }
-    let p = Placeholders::of(conn);
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM certifications c JOIN enterprises e ON e.id = c.enterprise_id \
-         WHERE c.tier IN ({}) AND {}{}",
-        p.list(3, tiers.len()),
-        counted_on(p, measure, 2),
-        scope_clause(p, scope, 3 + tiers.len())
-    );
-    let mut q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Date, _>(year_start)
-        .bind::<Date, _>(day);
-    for t in tiers {
-        q = q.bind::<Text, _>(t.clone());
-    }
-    if let Some(s) = scope {
-        q = q.bind::<Text, _>(s.to_string());
-    }
-    let r: N = q.get_result(conn)?;
-    Ok(r.n)
 }
 
 /// Open applications for the tiers and year: (state, pre-screen outcome, count).

@@ -199,7 +199,15 @@ pub fn rollup(conn: &mut DbConnection, year: i32, as_of: NaiveDate) -> AppResult
                 achieved: n,
             });
         }
-        let overrides = report::override_count(conn, &tiers, scope, measure, year_start, as_of)?;
+        let overrides = report::count(
+            conn,
+            &tiers,
+            scope,
+            measure,
+            year_start,
+            as_of,
+            report::Counted::Overrides,
+        )?;
         let mut pipeline = Pipeline::default();
         for (state, prescreen, n) in report::pipeline(conn, &tiers, scope, year)? {
             match state.as_str() {
@@ -273,7 +281,15 @@ pub fn bench(
             } else {
                 Measure::Active
             };
-            total += report::bare_count(conn, &q.tier_list(), scope, measure, year_start, as_of)?;
+            total += report::count(
+                conn,
+                &q.tier_list(),
+                scope,
+                measure,
+                year_start,
+                as_of,
+                report::Counted::All,
+            )?;
         }
         bare.push(t.elapsed().as_secs_f64());
         let achieved: i64 = r.quotas.iter().map(|q| q.achieved).sum();

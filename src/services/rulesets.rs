@@ -171,10 +171,20 @@ pub fn seed_file(conn: &mut DbConnection, name: &str, text: &str) -> AppResult<(
     })
 }
 
-/// The data-migration id of a shipped rule set.
+/// The data-migration id of a shipped rule set (`rulesets/{tier}@{version}`).
+/// Read from the document's header alone: start-up computes every shipped id and compiles
+/// a document only when its step runs ([`seed_file`]).
 pub fn seed_id(text: &str) -> AppResult<String> {
-    let rs = compile_text(text)?;
-    Ok(format!("rulesets/{}@{}", rs.tier(), rs.version()))
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| AppError::field("document", "json", e.to_string()))?;
+    match (doc["tier"].as_str(), doc["version"].as_i64()) {
+        (Some(tier), Some(version)) => Ok(format!("rulesets/{tier}@{version}")),
+        _ => Err(AppError::field(
+            "document",
+            "header",
+            "a shipped rule set names its tier and version",
+        )),
+    }
 }
 
 /// The header fields every document must carry, checked without compiling the criteria.

@@ -4,7 +4,7 @@
 //! certification, the audit trail and the rollup; the decision-time re-grade is shown beside
 //! the pre-screen when it differs.
 
-use crate::helpers::{TestApp, body};
+use crate::helpers::{TestApp, body, uscc};
 use crate::workflow::{
     act, create, insert_certification, put_facts, review_all, srdi_facts, today, under_review,
     world,
@@ -132,7 +132,10 @@ fn an_ineligible_approval_is_refused_then_accepted_with_an_override() {
         "prerequisite"
     );
 
-    // Counted apart in the rollup.
+    // Counted apart in the rollup: a title issued without an override beside it counts in
+    // `achieved` and not in `overrides`.
+    let plain = app.enterprise(&uscc(8199), "沈阳常规认定有限公司", "210106");
+    insert_certification(&app, plain, "srdi_sme", "SY-SR-T-8199", today(), today());
     let rollup = body(app.get(
         &format!(
             "/api/v1/reports/rollup?year={}&as_of={}",
@@ -148,7 +151,7 @@ fn an_ineligible_approval_is_refused_then_accepted_with_an_override() {
         .find(|q| q["id"] == quota_id)
         .cloned()
         .unwrap();
-    assert_eq!(q["achieved"], 1, "{q}");
+    assert_eq!(q["achieved"], 2, "{q}");
     assert_eq!(q["overrides"], 1, "{q}");
     // And in the CSV: the quota's total row ends with publicized 0, overrides 1.
     let csv = app
