@@ -93,6 +93,29 @@ fn per_rule_set(c: &mut Criterion) {
         group.bench_function(format!("{}/explained", s.name), |b| {
             b.iter(|| black_box(engine::evaluate_explained(&s.rs, black_box(&input))))
         });
+        // What a client waits for: the result graded and written as JSON, with the trace
+        // alone and explained (the sentences are written during serialization).
+        let mut buf = Vec::with_capacity(1 << 16);
+        group.bench_function(format!("{}/trace_on_json", s.name), |b| {
+            b.iter(|| {
+                buf.clear();
+                let e = engine::evaluate(&s.rs, black_box(&input), true);
+                if let Err(err) = serde_json::to_writer(&mut buf, &e) {
+                    panic!("serialize: {err}");
+                }
+                black_box(buf.len())
+            })
+        });
+        group.bench_function(format!("{}/explained_json", s.name), |b| {
+            b.iter(|| {
+                buf.clear();
+                let e = engine::evaluate_explained(&s.rs, black_box(&input));
+                if let Err(err) = serde_json::to_writer(&mut buf, &e) {
+                    panic!("serialize: {err}");
+                }
+                black_box(buf.len())
+            })
+        });
     }
     group.finish();
 }

@@ -10,7 +10,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
 use super::compile::MAX_DIMENSIONS;
-use super::explain::{self, NextStep, Shortfall, StepKind, Summary};
+use super::explain::{self, Group, NextStep, Shortfall, StepKind, StepText, Summary, Text};
 use super::facts::{FactValue, Facts};
 use super::num::{Frac, Parts, Val};
 use super::pool::Pool;
@@ -110,18 +110,17 @@ pub struct CriterionResult<'a> {
     pub scheme: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<&'a str>,
-    /// One plain sentence with the values and the requirement (explained results only).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub explain_zh: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub explain_en: String,
+    /// One plain sentence with the values and the requirement (explained results only),
+    /// written as `explain_zh` and `explain_en`.
+    #[serde(flatten)]
+    pub explain: Text<'a>,
     /// Present (possibly `null`) on a failed or undecided quantitative test of an explained
     /// result: `null` when no single fact decides it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shortfall: Option<Option<Shortfall>>,
     /// The "any one of" group of an alternative (direct-route criteria).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<Group<'a>>,
     /// A failed alternative that does not matter because another alternative passed: shown
     /// with `passed: null` rather than `false`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -148,8 +147,7 @@ impl<'a> CriterionResult<'a> {
             missing: Vec::new(),
             scheme: None,
             dimension: None,
-            explain_zh: String::new(),
-            explain_en: String::new(),
+            explain: Text::default(),
             shortfall: None,
             group: None,
             not_needed: false,
@@ -190,7 +188,7 @@ pub struct Evaluation<'a> {
     pub missing: Vec<String>,
     /// What failed, what is open and what to do (explained results only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<Summary>,
+    pub summary: Option<Summary<'a>>,
 }
 
 /// Kleene three-valued truth: unknown means a missing fact could still decide it.
@@ -1060,8 +1058,7 @@ impl<'r> Run<'r, '_> {
                 (Step::Review, _) => {
                     if self.explain {
                         explained = Some(explain::TestExplained {
-                            zh: format!("由评审人员判断：{}。", c.label_zh),
-                            en: format!("A reviewer judges: {}.", c.label_en),
+                            text: Text::review(&c.label_zh, &c.label_en),
                             shortfall: None,
                             title: None,
                         });
@@ -1071,22 +1068,19 @@ impl<'r> Run<'r, '_> {
                 (Step::Test(tri), Body::Test(t)) => {
                     if self.explain {
                         let year = self.cx.year;
-                        explained = Some(explain::test(&mut self.cx, t, year, tri));
+                        explained = Some(explain::test(&mut self.cx, t, year, tri, v));
                     }
                     (false, v, None, None)
                 }
                 (Step::Points(lo, hi), Body::Points { dimension, .. }) => {
                     if self.explain {
-                        let (zh, en) = explain::points_text(
-                            &c.label_zh,
-                            &c.label_en,
-                            v.and_then(Val::display),
-                            lo,
-                            lo == hi,
-                        );
                         explained = Some(explain::TestExplained {
-                            zh,
-                            en,
+                            text: Text::points(
+                                (&c.label_zh, &c.label_en),
+                                v.and_then(Val::display),
+                                lo,
+                                lo == hi,
+                            ),
                             shortfall: None,
                             title: None,
                         });
@@ -1108,15 +1102,11 @@ impl<'r> Run<'r, '_> {
             r.scheme = scheme;
             r.dimension = dimension;
             if let Some(e) = explained {
-                r.explain_zh = e.zh;
-                r.explain_en = e.en;
+                r.explain = e.text;
                 r.shortfall = e.shortfall;
                 r.title = e.title;
                 if c.route == RouteKind::Direct {
-                    r.group = Some(match scheme {
-                        Some(s) => format!("{s}.direct"),
-                        None => "direct".to_owned(),
-                    });
+                    r.group = Some(Group(scheme));
                 }
             }
             self.results.push(r);
@@ -1136,12 +1126,7 @@ impl<'r> Run<'r, '_> {
                     r.threshold = &d.threshold;
                     r.dimension = Some(&d.id);
                     if explain && let Some(min) = d.min {
-                        (r.explain_zh, r.explain_en) = explain::mark_text(
-                            &format!("{}小计", d.label_zh),
-                            &format!("{} subtotal", d.label_en),
-                            sub,
-                            min,
-                        );
+                        r.explain = Text::mark(Some((&d.label_zh, &d.label_en)), sub, min);
                     }
                     r
                 }
@@ -1152,8 +1137,7 @@ impl<'r> Run<'r, '_> {
                     r.confirmed = p.confirmed;
                     r.threshold = &p.threshold;
                     if explain {
-                        (r.explain_zh, r.explain_en) =
-                            explain::mark_text("总分", "Total score", sub, p.mark);
+                        r.explain = Text::mark(None, sub, p.mark);
                     }
                     r
                 }
@@ -1307,7 +1291,7 @@ fn grade<'r>(rs: &'r RuleSet, input: &Input<'_>, trace: bool, explain: bool) -> 
 
 /// The summary of an explained result: failed and undecided criteria, and the next steps in
 /// the order a company would take them (titles, values to raise, facts to file, reviews).
-fn summarize(results: &[CriterionResult<'_>], missing: &[FactKey]) -> Summary {
+fn summarize<'a>(results: &[CriterionResult<'a>], missing: &[FactKey]) -> Summary<'a> {
     // Direct-route criteria are alternatives to a standard route: their failure is not a
     // failure to fix when the same model has a standard route.
     let has_standard = |scheme: Option<&str>| {
@@ -1317,80 +1301,57 @@ fn summarize(results: &[CriterionResult<'_>], missing: &[FactKey]) -> Summary {
     };
     let counts = |r: &CriterionResult<'_>| r.route != RouteKind::Direct || !has_standard(r.scheme);
     let mut s = Summary::default();
-    let mut steps_title = Vec::new();
+    let mut steps_title: Vec<NextStep<'a>> = Vec::new();
     let mut steps_raise = Vec::new();
     let mut steps_review = Vec::new();
     for r in results {
         match r.passed {
             Some(false) if counts(r) => {
-                s.failed.push(r.id.to_owned());
+                s.failed.push(r.id);
                 if let Some(tier) = r.title
-                    && !steps_title
-                        .iter()
-                        .any(|n: &NextStep| n.tier.as_deref() == Some(tier))
+                    && !steps_title.iter().any(|n| n.tier == Some(tier))
                 {
                     steps_title.push(NextStep {
                         kind: StepKind::ObtainTitle,
                         fact: None,
                         year: None,
-                        tier: Some(tier.to_owned()),
-                        criterion: Some(r.id.to_owned()),
-                        text_zh: format!("先取得{}称号。", explain::tier_label(tier, true)),
-                        text_en: format!(
-                            "First obtain the {} title.",
-                            explain::tier_label(tier, false)
-                        ),
+                        tier: Some(tier),
+                        criterion: Some(r.id),
+                        text: StepText::Title(tier),
                     });
                 }
                 if let Some(Some(sf)) = &r.shortfall
                     && let (Some(actual), Some(gap)) = (sf.actual, sf.gap)
                 {
-                    let up = gap > Decimal::ZERO;
-                    let amount = |d, zh| explain::fact_amount(sf.fact, d, zh);
                     steps_raise.push(NextStep {
                         kind: StepKind::Raise,
                         fact: Some(sf.fact),
                         year: Some(sf.year),
                         tier: None,
-                        criterion: Some(r.id.to_owned()),
-                        text_zh: format!(
-                            "将{}年{}从{}{}到{}（{}{}），以满足“{}”。",
-                            sf.year,
-                            explain::fact_label(sf.fact, true),
-                            amount(actual, true),
-                            if up { "提高" } else { "降低" },
-                            amount(sf.needed, true),
-                            if up { "增加" } else { "减少" },
-                            amount(gap.abs(), true),
-                            r.label_zh
-                        ),
-                        text_en: format!(
-                            "{} {} for {} from {} to {} ({} {}) to meet: {}.",
-                            if up { "Raise" } else { "Lower" },
-                            explain::fact_label(sf.fact, false),
-                            sf.year,
-                            amount(actual, false),
-                            amount(sf.needed, false),
-                            if up { "up" } else { "down" },
-                            amount(gap.abs(), false),
-                            r.label_en
-                        ),
+                        criterion: Some(r.id),
+                        text: StepText::Raise {
+                            fact: sf.fact,
+                            year: sf.year,
+                            actual,
+                            needed: sf.needed,
+                            gap,
+                            label: (r.label_zh, r.label_en),
+                        },
                     });
                 }
             }
             None if r.review => {
-                s.undecided.push(r.id.to_owned());
+                s.undecided.push(r.id);
                 steps_review.push(NextStep {
                     kind: StepKind::Review,
                     fact: None,
                     year: None,
                     tier: None,
-                    criterion: Some(r.id.to_owned()),
-                    text_zh: format!("等待评审人员判断：{}。", r.label_zh),
-                    text_en: format!("Wait for a reviewer's judgment: {}.", r.label_en),
+                    criterion: Some(r.id),
+                    text: StepText::Review((r.label_zh, r.label_en)),
                 });
             }
-            None if !r.not_needed => s.undecided.push(r.id.to_owned()),
+            None if !r.not_needed => s.undecided.push(r.id),
             _ => {}
         }
     }
@@ -1405,31 +1366,17 @@ fn summarize(results: &[CriterionResult<'_>], missing: &[FactKey]) -> Summary {
             }
             _ => None,
         });
-        let (zh_need, en_need) = match needed {
-            Some(d) => (
-                format!("（达标值：{}）", explain::fact_amount(code, d, true)),
-                format!(" (passing value: {})", explain::fact_amount(code, d, false)),
-            ),
-            None => (String::new(), String::new()),
-        };
         s.next_steps.push(NextStep {
             kind: StepKind::FileFact,
             fact: Some(code),
             year: Some(k.year),
             tier: None,
             criterion: None,
-            text_zh: format!(
-                "填报{}年{}{}。",
-                k.year,
-                explain::fact_label(code, true),
-                zh_need
-            ),
-            text_en: format!(
-                "File {} for {}{}.",
-                explain::fact_label(code, false),
-                k.year,
-                en_need
-            ),
+            text: StepText::File {
+                fact: code,
+                year: k.year,
+                needed,
+            },
         });
     }
     s.next_steps.append(&mut steps_review);

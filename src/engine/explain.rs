@@ -6,12 +6,15 @@
 //! plain trace does none of this work. The rules for `needed` (strict bounds, whole-number
 //! facts, which fact of a ratio or growth moves) are in `format.md`, "Explanations".
 
+use std::fmt::{self, Write};
+
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use smallvec::SmallVec;
 
 use super::eval::{Ctx, Tri};
 use super::num::{DISPLAY_DP, Val};
-use super::render::num;
 use super::rules::{Agg, Cond, Expr, Op};
 use crate::catalog::{INDICATORS, Kind};
 
@@ -35,10 +38,10 @@ pub struct Shortfall {
 
 /// The evaluation's summary: what failed, what is open, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-pub struct Summary {
-    pub failed: Vec<String>,
-    pub undecided: Vec<String>,
-    pub next_steps: Vec<NextStep>,
+pub struct Summary<'a> {
+    pub failed: Vec<&'a str>,
+    pub undecided: Vec<&'a str>,
+    pub next_steps: Vec<NextStep<'a>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,22 +53,304 @@ pub enum StepKind {
     Review,
 }
 
+/// One next step. Its sentences (`text_zh`, `text_en`) are written when it is serialized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NextStep {
+pub struct NextStep<'a> {
     pub kind: StepKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fact: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub year: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier: Option<String>,
+    pub tier: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub criterion: Option<String>,
-    pub text_zh: String,
-    pub text_en: String,
+    pub criterion: Option<&'a str>,
+    #[serde(flatten)]
+    pub(crate) text: StepText<'a>,
+}
+
+/// What a next step's sentences say, kept as values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StepText<'a> {
+    Title(&'a str),
+    Raise {
+        fact: &'static str,
+        year: i32,
+        actual: Decimal,
+        needed: Decimal,
+        gap: Decimal,
+        label: (&'a str, &'a str),
+    },
+    File {
+        fact: &'static str,
+        year: i32,
+        needed: Option<Decimal>,
+    },
+    Review((&'a str, &'a str)),
+}
+
+impl StepText<'_> {
+    fn write(&self, w: &mut impl Write, zh: bool) -> fmt::Result {
+        match *self {
+            StepText::Title(tier) => {
+                if zh {
+                    write!(w, "先取得{}称号。", tier_label(tier, true))
+                } else {
+                    write!(w, "First obtain the {} title.", tier_label(tier, false))
+                }
+            }
+            StepText::Raise {
+                fact,
+                year,
+                actual,
+                needed,
+                gap,
+                label,
+            } => {
+                let up = gap > Decimal::ZERO;
+                let amount = |d, zh| Amount(fact, d, zh);
+                if zh {
+                    write!(
+                        w,
+                        "将{year}年{}从{}{}到{}（{}{}），以满足“{}”。",
+                        fact_label(fact, true),
+                        amount(actual, true),
+                        if up { "提高" } else { "降低" },
+                        amount(needed, true),
+                        if up { "增加" } else { "减少" },
+                        amount(gap.abs(), true),
+                        label.0
+                    )
+                } else {
+                    write!(
+                        w,
+                        "{} {} for {year} from {} to {} ({} {}) to meet: {}.",
+                        if up { "Raise" } else { "Lower" },
+                        fact_label(fact, false),
+                        amount(actual, false),
+                        amount(needed, false),
+                        if up { "up" } else { "down" },
+                        amount(gap.abs(), false),
+                        label.1
+                    )
+                }
+            }
+            StepText::File { fact, year, needed } => {
+                if zh {
+                    write!(w, "填报{year}年{}", fact_label(fact, true))?;
+                    if let Some(d) = needed {
+                        write!(w, "（达标值：{}）", Amount(fact, d, true))?;
+                    }
+                    w.write_str("。")
+                } else {
+                    write!(w, "File {} for {year}", fact_label(fact, false))?;
+                    if let Some(d) = needed {
+                        write!(w, " (passing value: {})", Amount(fact, d, false))?;
+                    }
+                    w.write_str(".")
+                }
+            }
+            StepText::Review((z, e)) => {
+                if zh {
+                    write!(w, "等待评审人员判断：{z}。")
+                } else {
+                    write!(w, "Wait for a reviewer's judgment: {e}.")
+                }
+            }
+        }
+    }
+}
+
+impl Serialize for StepText<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry(
+            "text_zh",
+            &Lang(|w: &mut fmt::Formatter<'_>| self.write(w, true)),
+        )?;
+        m.serialize_entry(
+            "text_en",
+            &Lang(|w: &mut fmt::Formatter<'_>| self.write(w, false)),
+        )?;
+        m.end()
+    }
+}
+
+/// A sentence written straight into the serializer's output (no string in between).
+struct Lang<F>(F);
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Lang<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
+}
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> Serialize for Lang<F> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The sentence of one line of an explained result, in Chinese and English. Grading keeps the
+/// values it names; the words are written only when the result is serialized (or asked for
+/// with [`Text::zh`] and [`Text::en`]), so explaining costs no formatting until then.
+#[derive(Debug, Clone, Default)]
+pub struct Text<'a>(Repr<'a>);
+
+#[derive(Debug, Clone, Default)]
+enum Repr<'a> {
+    #[default]
+    None,
+    Test {
+        leaves: SmallVec<[Leaf<'a>; 1]>,
+        any_suffix: bool,
+    },
+    Review(&'a str, &'a str),
+    Points {
+        label: (&'a str, &'a str),
+        value: Option<Decimal>,
+        lo: Decimal,
+        decided: bool,
+    },
+    Mark {
+        /// The dimension's labels for a subtotal; `None` for the total score.
+        of: Option<(&'a str, &'a str)>,
+        have: (Decimal, Decimal),
+        mark: Decimal,
+    },
+}
+
+impl<'a> Text<'a> {
+    pub(crate) fn review(zh: &'a str, en: &'a str) -> Self {
+        Text(Repr::Review(zh, en))
+    }
+
+    pub(crate) fn points(
+        label: (&'a str, &'a str),
+        value: Option<Decimal>,
+        lo: Decimal,
+        decided: bool,
+    ) -> Self {
+        Text(Repr::Points {
+            label,
+            value,
+            lo,
+            decided,
+        })
+    }
+
+    /// A subtotal (`of`: the dimension's labels) or the total score against its mark.
+    pub(crate) fn mark(
+        of: Option<(&'a str, &'a str)>,
+        have: (Decimal, Decimal),
+        mark: Decimal,
+    ) -> Self {
+        Text(Repr::Mark { of, have, mark })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match &self.0 {
+            Repr::None => true,
+            Repr::Test { leaves, .. } => leaves.is_empty(),
+            _ => false,
+        }
+    }
+
+    pub fn zh(&self) -> String {
+        let mut s = String::new();
+        let _ = self.write(&mut s, true);
+        s
+    }
+
+    pub fn en(&self) -> String {
+        let mut s = String::new();
+        let _ = self.write(&mut s, false);
+        s
+    }
+
+    fn write(&self, w: &mut impl Write, zh: bool) -> fmt::Result {
+        match &self.0 {
+            Repr::None => Ok(()),
+            Repr::Test { leaves, any_suffix } => {
+                if leaves.is_empty() {
+                    return Ok(());
+                }
+                for (i, l) in leaves.iter().enumerate() {
+                    if i > 0 {
+                        w.write_str(if zh { "；" } else { "; " })?;
+                    }
+                    write_leaf(w, l, zh)?;
+                }
+                if *any_suffix {
+                    w.write_str(if zh {
+                        "（满足其一即可）"
+                    } else {
+                        " (any one suffices)"
+                    })?;
+                }
+                w.write_str(if zh { "。" } else { "." })
+            }
+            Repr::Review(z, e) => {
+                if zh {
+                    write!(w, "由评审人员判断：{z}。")
+                } else {
+                    write!(w, "A reviewer judges: {e}.")
+                }
+            }
+            Repr::Points {
+                label,
+                value,
+                lo,
+                decided,
+            } => write_points(w, *label, *value, *lo, *decided, zh),
+            Repr::Mark { of, have, mark } => write_mark(w, *of, *have, *mark, zh),
+        }
+    }
+}
+
+/// Two sentences are equal when they read the same.
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.zh() == other.zh() && self.en() == other.en()
+    }
+}
+
+impl Eq for Text<'_> {}
+
+/// Written as the two fields `explain_zh` and `explain_en` (none when there is no sentence).
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.is_empty() {
+            return s.serialize_map(Some(0))?.end();
+        }
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry(
+            "explain_zh",
+            &Lang(|w: &mut fmt::Formatter<'_>| self.write(w, true)),
+        )?;
+        m.serialize_entry(
+            "explain_en",
+            &Lang(|w: &mut fmt::Formatter<'_>| self.write(w, false)),
+        )?;
+        m.end()
+    }
+}
+
+/// The "any one of" group of a direct-route criterion: `<scheme>.direct`, or `direct`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group<'a>(pub Option<&'a str>);
+
+impl Serialize for Group<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(scheme) => s.collect_str(&format_args!("{scheme}.direct")),
+            None => s.serialize_str("direct"),
+        }
+    }
 }
 
 /// One comparison, flag or holding inside a criterion's test, with its own truth.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Leaf<'c> {
     cond: &'c Cond,
     base: i32,
@@ -75,6 +360,9 @@ pub(crate) struct Leaf<'c> {
     negated: bool,
 }
 
+/// The leaves of one test (most have one to four).
+pub(crate) type Leaves<'c> = SmallVec<[Leaf<'c>; 4]>;
+
 /// Every leaf of a test, each evaluated on its own (no short-cut), in document order. Leaves
 /// under a `switch` are those of the case that applies. Leaves the missing list untouched.
 pub(crate) fn leaves<'c>(
@@ -82,7 +370,7 @@ pub(crate) fn leaves<'c>(
     c: &'c Cond,
     base: i32,
     neg: bool,
-    out: &mut Vec<Leaf<'c>>,
+    out: &mut Leaves<'c>,
 ) {
     match c {
         Cond::Cmp { .. } | Cond::Flag { .. } | Cond::Holds(_) => {
@@ -134,57 +422,77 @@ pub(crate) fn quantitative(c: &Cond) -> bool {
 
 /// What explaining one test criterion yields.
 pub(crate) struct TestExplained<'c> {
-    pub(crate) zh: String,
-    pub(crate) en: String,
+    pub(crate) text: Text<'c>,
     /// `None`: not a quantitative test or it passed; `Some(None)`: no single fact decides it.
     pub(crate) shortfall: Option<Option<Shortfall>>,
     /// A prerequisite title the enterprise does not hold.
     pub(crate) title: Option<&'c str>,
 }
 
-/// Explains a test criterion whose truth is `tri`, evaluated at `year`.
-pub(crate) fn test<'c>(cx: &mut Ctx<'_>, t: &'c Cond, year: i32, tri: Tri) -> TestExplained<'c> {
-    let mut ls = Vec::new();
+/// Explains a test criterion whose truth is `tri` and whose value is `val` (what grading with
+/// the trace found), evaluated at `year`.
+pub(crate) fn test<'c>(
+    cx: &mut Ctx<'_>,
+    t: &'c Cond,
+    year: i32,
+    tri: Tri,
+    val: Option<Val>,
+) -> TestExplained<'c> {
+    if matches!(t, Cond::Cmp { .. } | Cond::Flag { .. } | Cond::Holds(_)) {
+        // A test that is one leaf (most are): grading already evaluated it, with its value,
+        // and the sentence names that leaf whatever its truth.
+        let leaf = Leaf {
+            cond: t,
+            base: year,
+            tri,
+            val,
+            negated: false,
+        };
+        let title = match t {
+            Cond::Holds(tier) if tri == Tri::F => Some(&**tier),
+            _ => None,
+        };
+        let quantitative = matches!(t, Cond::Cmp { .. });
+        let shortfall = (tri != Tri::T && quantitative)
+            .then(|| shortfall(cx, t, year, std::slice::from_ref(&leaf)));
+        return TestExplained {
+            text: Text(Repr::Test {
+                leaves: smallvec::smallvec![leaf],
+                any_suffix: false,
+            }),
+            shortfall,
+            title,
+        };
+    }
+    let mut ls = Leaves::new();
     leaves(cx, t, year, false, &mut ls);
     let any_of = matches!(t, Cond::Any(_) | Cond::AnyYear { .. });
-    let chosen: Vec<&Leaf> = match tri {
-        Tri::T if any_of => ls.iter().filter(|l| l.tri == Tri::T).take(1).collect(),
-        Tri::T => ls.iter().filter(|l| l.tri == Tri::T).collect(),
-        Tri::F if any_of => ls.iter().collect(),
-        Tri::F => ls.iter().filter(|l| l.tri == Tri::F).collect(),
-        Tri::U => ls.iter().filter(|l| l.tri != Tri::T).collect(),
+    let mut chosen: SmallVec<[Leaf<'c>; 1]> = match tri {
+        Tri::T if any_of => ls
+            .iter()
+            .filter(|l| l.tri == Tri::T)
+            .take(1)
+            .copied()
+            .collect(),
+        Tri::T => ls.iter().filter(|l| l.tri == Tri::T).copied().collect(),
+        Tri::F if any_of => ls.iter().copied().collect(),
+        Tri::F => ls.iter().filter(|l| l.tri == Tri::F).copied().collect(),
+        Tri::U => ls.iter().filter(|l| l.tri != Tri::T).copied().collect(),
     };
-    let chosen = if chosen.is_empty() {
-        ls.iter().collect()
-    } else {
-        chosen
-    };
-    let mut zh = String::new();
-    let mut en = String::new();
-    for (i, l) in chosen.iter().enumerate() {
-        if i > 0 {
-            zh.push('；');
-            en.push_str("; ");
-        }
-        zh.push_str(&leaf_text(l, true));
-        en.push_str(&leaf_text(l, false));
+    if chosen.is_empty() {
+        chosen = ls.iter().copied().collect();
     }
-    if any_of && tri != Tri::T && chosen.len() > 1 {
-        zh.push_str("（满足其一即可）");
-        en.push_str(" (any one suffices)");
-    }
-    if !zh.is_empty() {
-        zh.push('。');
-        en.push('.');
-    }
+    let any_suffix = any_of && tri != Tri::T && chosen.len() > 1;
     let title = ls.iter().find_map(|l| match l.cond {
         Cond::Holds(tier) if !l.negated && l.tri == Tri::F => Some(&**tier),
         _ => None,
     });
     let shortfall = (tri != Tri::T && quantitative(t)).then(|| shortfall(cx, t, year, &ls));
     TestExplained {
-        zh,
-        en,
+        text: Text(Repr::Test {
+            leaves: chosen,
+            any_suffix,
+        }),
         shortfall,
         title,
     }
@@ -202,7 +510,7 @@ pub(crate) fn test_shortfall(
     if tri == Tri::T || !quantitative(t) {
         return None;
     }
-    let mut ls = Vec::new();
+    let mut ls = Leaves::new();
     leaves(cx, t, year, false, &mut ls);
     Some(shortfall(cx, t, year, &ls))
 }
@@ -385,7 +693,7 @@ fn passes_with(cx: &mut Ctx<'_>, t: &Cond, year: i32, n: &Need, v: Decimal) -> (
     let tri = cx.cond::<Tri>(t, year);
     let mut more = Vec::new();
     if tri != Tri::T {
-        let mut ls = Vec::new();
+        let mut ls = Leaves::new();
         leaves(cx, t, year, false, &mut ls);
         for l in ls.iter().filter(|l| l.tri != Tri::T) {
             if let Some(m) = need_leaf(cx, l) {
@@ -436,6 +744,17 @@ fn shortfall(cx: &mut Ctx<'_>, t: &Cond, year: i32, ls: &[Leaf]) -> Option<Short
 }
 
 // ---- sentences -------------------------------------------------------------------------
+//
+// Written into any `fmt::Write` (the serializer's output, or a `String` for `Text::zh`/`en`).
+
+/// A number as the service shows it: trailing zeros dropped.
+struct N(Decimal);
+
+impl fmt::Display for N {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.normalize(), f)
+    }
+}
 
 fn label(idx: u16, zh: bool) -> &'static str {
     INDICATORS
@@ -479,97 +798,122 @@ fn unit(e: &Expr, zh: bool) -> &'static str {
     }
 }
 
-fn years_text(ys: &[i32], base: i32, zh: bool) -> String {
-    let abs: Vec<i32> = ys.iter().map(|y| base + y).collect();
-    let contiguous = abs.windows(2).all(|w| w[1] == w[0] + 1);
-    match (abs.first(), abs.last()) {
-        (Some(a), Some(b)) if contiguous && abs.len() > 1 => format!("{a}–{b}"),
-        _ => abs
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(if zh { "、" } else { ", " }),
+/// Years relative to `base`: a contiguous run as `2023–2025`, otherwise listed.
+struct Years<'e>(&'e [i32], i32, bool);
+
+impl fmt::Display for Years<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Years(ys, base, zh) = *self;
+        let contiguous = ys.windows(2).all(|w| w[1] == w[0] + 1);
+        match (ys.first(), ys.last()) {
+            (Some(a), Some(b)) if contiguous && ys.len() > 1 => {
+                write!(f, "{}–{}", base + a, base + b)
+            }
+            _ => {
+                for (i, y) in ys.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(if zh { "、" } else { ", " })?;
+                    }
+                    write!(f, "{}", base + y)?;
+                }
+                Ok(())
+            }
+        }
     }
 }
 
 /// What is measured, with concrete years: "2025年研发费用占营业收入比重".
-fn subject(e: &Expr, base: i32, zh: bool) -> String {
-    match e {
-        Expr::Fact { idx, year } => {
-            if zh {
-                format!("{}年{}", base + year, label(*idx, true))
-            } else {
-                format!("{} ({})", label(*idx, false), base + year)
-            }
-        }
-        Expr::Agg { agg, idx, years } => {
-            let ys = years_text(years, base, zh);
-            let l = label(*idx, zh);
-            match (agg, zh) {
-                (Agg::Sum, true) => format!("{ys}年{l}合计"),
-                (Agg::Avg, true) => format!("{ys}年{l}平均"),
-                (Agg::Min, true) => format!("{ys}年{l}最小值"),
-                (Agg::Max, true) => format!("{ys}年{l}最大值"),
-                (Agg::Sum, false) => format!("{l}, total of {ys}"),
-                (Agg::Avg, false) => format!("{l}, average of {ys}"),
-                (Agg::Min, false) => format!("{l}, lowest of {ys}"),
-                (Agg::Max, false) => format!("{l}, highest of {ys}"),
-            }
-        }
-        Expr::Growth { idx, from, to } => {
-            let (a, b) = (base + from, base + to);
-            if zh {
-                format!("{}{a}年至{b}年增长率", label(*idx, true))
-            } else {
-                format!("{} growth {a}→{b}", label(*idx, false))
-            }
-        }
-        Expr::AvgGrowth { idx, years } => {
-            let ys = years_text(years, base, zh);
-            if zh {
-                format!("{}{ys}年平均增长率", label(*idx, true))
-            } else {
-                format!("{} average yearly growth over {ys}", label(*idx, false))
-            }
-        }
-        Expr::Cagr { idx, from, to } => {
-            let (a, b) = (base + from, base + to);
-            if zh {
-                format!("{}{a}年至{b}年复合增长率", label(*idx, true))
-            } else {
-                format!("{} compound annual growth {a}→{b}", label(*idx, false))
-            }
-        }
-        Expr::Ratio(a, b) => match (&**a, &**b) {
-            (Expr::Fact { idx: ia, year: ya }, Expr::Fact { idx: ib, year: yb }) if ya == yb => {
+struct Subject<'e>(&'e Expr, i32, bool);
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Subject(e, base, zh) = *self;
+        match e {
+            Expr::Fact { idx, year } => {
                 if zh {
-                    format!(
-                        "{}年{}占{}比重",
-                        base + ya,
-                        label(*ia, true),
-                        label(*ib, true)
-                    )
+                    write!(f, "{}年{}", base + year, label(*idx, true))
                 } else {
-                    format!(
-                        "{} as a share of {} ({})",
-                        label(*ia, false),
-                        label(*ib, false).to_lowercase(),
-                        base + ya
-                    )
+                    write!(f, "{} ({})", label(*idx, false), base + year)
                 }
             }
-            _ => {
-                if zh {
-                    format!("{}占{}比重", subject(a, base, true), subject(b, base, true))
-                } else {
-                    format!(
-                        "{} as a share of {}",
-                        subject(a, base, false),
-                        subject(b, base, false)
-                    )
+            Expr::Agg { agg, idx, years } => {
+                let ys = Years(years, base, zh);
+                let l = label(*idx, zh);
+                match (agg, zh) {
+                    (Agg::Sum, true) => write!(f, "{ys}年{l}合计"),
+                    (Agg::Avg, true) => write!(f, "{ys}年{l}平均"),
+                    (Agg::Min, true) => write!(f, "{ys}年{l}最小值"),
+                    (Agg::Max, true) => write!(f, "{ys}年{l}最大值"),
+                    (Agg::Sum, false) => write!(f, "{l}, total of {ys}"),
+                    (Agg::Avg, false) => write!(f, "{l}, average of {ys}"),
+                    (Agg::Min, false) => write!(f, "{l}, lowest of {ys}"),
+                    (Agg::Max, false) => write!(f, "{l}, highest of {ys}"),
                 }
             }
-        },
+            Expr::Growth { idx, from, to } => {
+                let (a, b) = (base + from, base + to);
+                if zh {
+                    write!(f, "{}{a}年至{b}年增长率", label(*idx, true))
+                } else {
+                    write!(f, "{} growth {a}→{b}", label(*idx, false))
+                }
+            }
+            Expr::AvgGrowth { idx, years } => {
+                let ys = Years(years, base, zh);
+                if zh {
+                    write!(f, "{}{ys}年平均增长率", label(*idx, true))
+                } else {
+                    write!(f, "{} average yearly growth over {ys}", label(*idx, false))
+                }
+            }
+            Expr::Cagr { idx, from, to } => {
+                let (a, b) = (base + from, base + to);
+                if zh {
+                    write!(f, "{}{a}年至{b}年复合增长率", label(*idx, true))
+                } else {
+                    write!(f, "{} compound annual growth {a}→{b}", label(*idx, false))
+                }
+            }
+            Expr::Ratio(a, b) => match (&**a, &**b) {
+                (Expr::Fact { idx: ia, year: ya }, Expr::Fact { idx: ib, year: yb })
+                    if ya == yb =>
+                {
+                    if zh {
+                        write!(
+                            f,
+                            "{}年{}占{}比重",
+                            base + ya,
+                            label(*ia, true),
+                            label(*ib, true)
+                        )
+                    } else {
+                        f.write_str(label(*ia, false))?;
+                        f.write_str(" as a share of ")?;
+                        for c in label(*ib, false).chars().flat_map(char::to_lowercase) {
+                            f.write_char(c)?;
+                        }
+                        write!(f, " ({})", base + ya)
+                    }
+                }
+                _ => {
+                    if zh {
+                        write!(
+                            f,
+                            "{}占{}比重",
+                            Subject(a, base, true),
+                            Subject(b, base, true)
+                        )
+                    } else {
+                        write!(
+                            f,
+                            "{} as a share of {}",
+                            Subject(a, base, false),
+                            Subject(b, base, false)
+                        )
+                    }
+                }
+            },
+        }
     }
 }
 
@@ -590,22 +934,27 @@ fn op_text(op: Op, zh: bool) -> &'static str {
     }
 }
 
-fn value_text(e: &Expr, v: Option<Val>, zh: bool) -> String {
-    match v {
-        Some(Val::Num(_)) | Some(Val::Cagr { .. }) => match v.and_then(Val::display) {
-            Some(d) => format!("{}{}", num(d), unit(e, zh)),
-            None => String::new(),
-        },
-        Some(Val::Nothing) if kind(e) == Some(Kind::Rank) => {
-            (if zh { "无排名" } else { "no rank" }).into()
+/// The enterprise's value of an expression, with its unit, or why there is none.
+struct Value<'e>(&'e Expr, Option<Val>, bool);
+
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Value(e, v, zh) = *self;
+        match v {
+            Some(Val::Num(_)) | Some(Val::Cagr { .. }) => match v.and_then(Val::display) {
+                Some(d) => write!(f, "{}{}", N(d), unit(e, zh)),
+                None => Ok(()),
+            },
+            Some(Val::Nothing) if kind(e) == Some(Kind::Rank) => {
+                f.write_str(if zh { "无排名" } else { "no rank" })
+            }
+            Some(Val::Nothing) => f.write_str(if zh {
+                "无法计算（分母为零或为负）"
+            } else {
+                "undefined (zero or negative base)"
+            }),
+            _ => f.write_str(if zh { "未填报" } else { "not filed" }),
         }
-        Some(Val::Nothing) => (if zh {
-            "无法计算（分母为零或为负）"
-        } else {
-            "undefined (zero or negative base)"
-        })
-        .into(),
-        _ => (if zh { "未填报" } else { "not filed" }).into(),
     }
 }
 
@@ -619,7 +968,7 @@ fn yes_no(b: bool, zh: bool) -> &'static str {
 }
 
 /// The Chinese and English names of the shipped tiers (a prerequisite names one).
-pub(crate) fn tier_label(code: &str, zh: bool) -> String {
+pub(crate) fn tier_label(code: &str, zh: bool) -> &str {
     let (z, e) = match code {
         "innovative_sme" => ("创新型中小企业", "innovative SME"),
         "tech_sme" => ("科技型中小企业", "technology-based SME"),
@@ -633,18 +982,17 @@ pub(crate) fn tier_label(code: &str, zh: bool) -> String {
         "smart_factory_leading" => ("领航级智能工厂", "leading smart factory"),
         other => (other, other),
     };
-    (if zh { z } else { e }).to_owned()
+    if zh { z } else { e }
 }
 
-fn leaf_text(l: &Leaf, zh: bool) -> String {
+fn write_leaf(w: &mut impl Write, l: &Leaf, zh: bool) -> fmt::Result {
     match l.cond {
         Cond::Cmp {
             left, op, right, ..
         } => {
             let op = if l.negated { invert(*op) } else { *op };
-            let s = subject(left, l.base, zh);
-            let v = value_text(left, l.val, zh);
-            let t = format!("{}{}", num(*right), unit(left, zh));
+            let s = Subject(left, l.base, zh);
+            let v = Value(left, l.val, zh);
             if kind(left) == Some(Kind::Rank) && matches!(op, Op::Le | Op::Lt) {
                 let top = if op == Op::Le {
                     *right
@@ -652,15 +1000,16 @@ fn leaf_text(l: &Leaf, zh: bool) -> String {
                     *right - Decimal::ONE
                 };
                 return if zh {
-                    format!("{s} {v}，要求前{}名以内", num(top))
+                    write!(w, "{s} {v}，要求前{}名以内", N(top))
                 } else {
-                    format!("{s}: {v}; required within the top {}", num(top))
+                    write!(w, "{s}: {v}; required within the top {}", N(top))
                 };
             }
+            let (t, u) = (N(*right), unit(left, zh));
             if zh {
-                format!("{s} {v}，要求{}{t}", op_text(op, true))
+                write!(w, "{s} {v}，要求{}{t}{u}", op_text(op, true))
             } else {
-                format!("{s}: {v}; required {} {t}", op_text(op, false))
+                write!(w, "{s}: {v}; required {} {t}{u}", op_text(op, false))
             }
         }
         Cond::Flag { idx, year, is } => {
@@ -677,13 +1026,15 @@ fn leaf_text(l: &Leaf, zh: bool) -> String {
                 }
             };
             if zh {
-                format!(
+                write!(
+                    w,
                     "{y}年{}：{have}，要求为{}",
                     label(*idx, true),
                     yes_no(want, true)
                 )
             } else {
-                format!(
+                write!(
+                    w,
                     "{} ({y}): {have}; required: {}",
                     label(*idx, false),
                     yes_no(want, false)
@@ -694,31 +1045,39 @@ fn leaf_text(l: &Leaf, zh: bool) -> String {
             let held = matches!(l.val, Some(Val::Bool(true)));
             let name = tier_label(t, zh);
             match (zh, held, l.negated) {
-                (true, true, false) => format!("持有有效的{name}称号"),
-                (true, false, false) => format!("未持有有效的{name}称号，须先取得"),
-                (true, true, true) => format!("持有{name}称号，不得持有"),
-                (true, false, true) => format!("未持有{name}称号（不得持有）"),
-                (false, true, false) => format!("holds a valid {name} title"),
+                (true, true, false) => write!(w, "持有有效的{name}称号"),
+                (true, false, false) => write!(w, "未持有有效的{name}称号，须先取得"),
+                (true, true, true) => write!(w, "持有{name}称号，不得持有"),
+                (true, false, true) => write!(w, "未持有{name}称号（不得持有）"),
+                (false, true, false) => write!(w, "holds a valid {name} title"),
                 (false, false, false) => {
-                    format!("does not hold a valid {name} title, which must come first")
+                    write!(
+                        w,
+                        "does not hold a valid {name} title, which must come first"
+                    )
                 }
-                (false, true, true) => format!("holds the {name} title, which excludes it"),
-                (false, false, true) => format!("does not hold the {name} title (must not)"),
+                (false, true, true) => write!(w, "holds the {name} title, which excludes it"),
+                (false, false, true) => write!(w, "does not hold the {name} title (must not)"),
             }
         }
-        Cond::Renewal(_) | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => String::new(),
-        Cond::EachYear { .. } | Cond::AnyYear { .. } | Cond::Switch { .. } => String::new(),
+        Cond::Renewal(_) | Cond::All(_) | Cond::Any(_) | Cond::Not(_) => Ok(()),
+        Cond::EachYear { .. } | Cond::AnyYear { .. } | Cond::Switch { .. } => Ok(()),
     }
 }
 
 /// A number with the unit of a fact, for next steps.
-pub(crate) fn fact_amount(code: &str, d: Decimal, zh: bool) -> String {
-    let idx = super::facts::indicator_index(code).and_then(|i| u16::try_from(i).ok());
-    let e = Expr::Fact {
-        idx: idx.unwrap_or(u16::MAX),
-        year: 0,
-    };
-    format!("{}{}", num(d), unit(&e, zh))
+struct Amount<'c>(&'c str, Decimal, bool);
+
+impl fmt::Display for Amount<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Amount(code, d, zh) = *self;
+        let idx = super::facts::indicator_index(code).and_then(|i| u16::try_from(i).ok());
+        let e = Expr::Fact {
+            idx: idx.unwrap_or(u16::MAX),
+            year: 0,
+        };
+        write!(f, "{}{}", N(d), unit(&e, zh))
+    }
 }
 
 pub(crate) fn fact_label(code: &str, zh: bool) -> &'static str {
@@ -727,65 +1086,64 @@ pub(crate) fn fact_label(code: &str, zh: bool) -> &'static str {
         .map_or("?", |i| if zh { i.label_zh } else { i.label_en })
 }
 
-/// Sentences for points, subtotals and the pass mark.
-pub(crate) fn points_text(
-    label_zh: &str,
-    label_en: &str,
+/// Sentences for points.
+fn write_points(
+    w: &mut impl Write,
+    (label_zh, label_en): (&str, &str),
     value: Option<Decimal>,
     lo: Decimal,
     decided: bool,
-) -> (String, String) {
-    let v_zh = value
-        .map(|v| format!("（数值 {}）", num(v)))
-        .unwrap_or_default();
-    let v_en = value
-        .map(|v| format!(" (value {})", num(v)))
-        .unwrap_or_default();
-    if decided {
-        (
-            format!("{label_zh}{v_zh}：得{}分。", num(lo)),
-            format!("{label_en}{v_en}: {} points.", num(lo)),
-        )
-    } else {
-        (
-            format!("{label_zh}：至少得{}分，缺少数据，尚未确定。", num(lo)),
-            format!(
-                "{label_en}: at least {} points; data missing, not yet decided.",
-                num(lo)
-            ),
-        )
+    zh: bool,
+) -> fmt::Result {
+    match (zh, decided) {
+        (true, true) => {
+            w.write_str(label_zh)?;
+            if let Some(v) = value {
+                write!(w, "（数值 {}）", N(v))?;
+            }
+            write!(w, "：得{}分。", N(lo))
+        }
+        (false, true) => {
+            w.write_str(label_en)?;
+            if let Some(v) = value {
+                write!(w, " (value {})", N(v))?;
+            }
+            write!(w, ": {} points.", N(lo))
+        }
+        (true, false) => write!(w, "{label_zh}：至少得{}分，缺少数据，尚未确定。", N(lo)),
+        (false, false) => write!(
+            w,
+            "{label_en}: at least {} points; data missing, not yet decided.",
+            N(lo)
+        ),
     }
 }
 
-pub(crate) fn mark_text(
-    what_zh: &str,
-    what_en: &str,
+/// Sentences for a subtotal (`of`: the dimension's labels) or the total score and its mark.
+fn write_mark(
+    w: &mut impl Write,
+    of: Option<(&str, &str)>,
     have: (Decimal, Decimal),
     mark: Decimal,
-) -> (String, String) {
-    if have.0 == have.1 {
-        (
-            format!("{what_zh} {}分，要求不低于{}分。", num(have.0), num(mark)),
-            format!(
-                "{what_en}: {} points; required at least {}.",
-                num(have.0),
-                num(mark)
-            ),
-        )
-    } else {
-        (
-            format!(
-                "{what_zh}目前 {}分（补齐数据后最多 {}分），要求不低于{}分。",
-                num(have.0),
-                num(have.1),
-                num(mark)
-            ),
-            format!(
-                "{what_en}: {} points so far (at most {} once data is filed); required at least {}.",
-                num(have.0),
-                num(have.1),
-                num(mark)
-            ),
-        )
+    zh: bool,
+) -> fmt::Result {
+    match (of, zh) {
+        (Some((z, _)), true) => write!(w, "{z}小计")?,
+        (Some((_, e)), false) => write!(w, "{e} subtotal")?,
+        (None, true) => w.write_str("总分")?,
+        (None, false) => w.write_str("Total score")?,
+    }
+    let (lo, hi, mark) = (N(have.0), N(have.1), N(mark));
+    match (have.0 == have.1, zh) {
+        (true, true) => write!(w, " {lo}分，要求不低于{mark}分。"),
+        (true, false) => write!(w, ": {lo} points; required at least {mark}."),
+        (false, true) => write!(
+            w,
+            "目前 {lo}分（补齐数据后最多 {hi}分），要求不低于{mark}分。"
+        ),
+        (false, false) => write!(
+            w,
+            ": {lo} points so far (at most {hi} once data is filed); required at least {mark}."
+        ),
     }
 }

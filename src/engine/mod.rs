@@ -36,7 +36,7 @@ pub use compile::compile;
 pub use eval::{
     Actual, CriterionResult, Evaluation, Input, Outcome, Route, evaluate, evaluate_explained,
 };
-pub use explain::{NextStep, Shortfall, StepKind, Summary};
+pub use explain::{Group, NextStep, Shortfall, StepKind, Summary, Text};
 pub use facts::{FactBatch, FactValue, Facts, UnknownCode, indicator_index};
 pub use pool::Pool;
 pub use rules::{RouteKind, RuleSet};
