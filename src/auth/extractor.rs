@@ -56,20 +56,8 @@ impl FromRequest for AuthUser {
                 )));
             };
             let claims = keys.verify(&token)?;
-            // SQLite: with a connection free in the pool, the account's primary-key read
-            // takes microseconds, less than handing it to the blocking pool and back (two
-            // thread wake-ups), so it runs here. Otherwise (PostgreSQL, whose read is a
-            // network round trip, or no SQLite connection free) on the blocking pool.
-            if crate::db::reads_inline(&pool)
-                && let Some(mut conn) = pool.try_get()
-            {
-                return load_caller(&mut conn, &claims.sub).map(AuthUser);
-            }
-            let caller = web::block(move || {
-                let mut conn = pool.get()?;
-                load_caller(&mut conn, &claims.sub)
-            })
-            .await??;
+            // A short read: on SQLite's worker thread when a connection is free.
+            let caller = crate::routes::read(&pool, move |c| load_caller(c, &claims.sub)).await?;
             Ok(AuthUser(caller))
         })
     }

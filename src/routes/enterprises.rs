@@ -5,7 +5,7 @@ use crate::db::DbPool;
 use crate::engine::FactSheet;
 use crate::error::{AppError, AppResult};
 use crate::models::enterprise::{Enterprise, Filter};
-use crate::routes::{Json, Page, Paged, db, if_match};
+use crate::routes::{Json, Page, Paged, db, if_match, read};
 use crate::services::enterprises::{self as svc, NewEnterpriseInput, Patch};
 use crate::services::facts;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -208,7 +208,7 @@ pub async fn get_enterprise(
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
-    let e = db(&pool, move |c| svc::get_visible(c, &caller, id)).await?;
+    let e = read(&pool, move |c| svc::get_visible(c, &caller, id)).await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, e))
 }
 
@@ -327,7 +327,7 @@ pub async fn get_facts(
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let (id, caller) = (id.into_inner(), user.0);
-    let years = db(&pool, move |c| {
+    let years = read(&pool, move |c| {
         svc::get_visible(c, &caller, id)?;
         Ok(crate::models::facts::for_enterprise(c, id)?)
     })

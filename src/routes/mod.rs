@@ -45,6 +45,24 @@ where
     .await?
 }
 
+/// Runs a short read: on SQLite with a connection free, here on the actix worker (a
+/// primary-key read takes microseconds, less than handing it to the blocking pool and back,
+/// two thread wake-ups); otherwise (PostgreSQL, whose check-out and read are network round
+/// trips, or no SQLite connection free) on the blocking pool as [`db`] does. For point reads
+/// only: never a write (SQLite's write queue would block the worker), nothing that scans.
+pub async fn read<T, F>(pool: &web::Data<DbPool>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+{
+    if crate::db::reads_inline(pool)
+        && let Some(mut conn) = pool.try_get()
+    {
+        return f(&mut conn);
+    }
+    db(pool, f).await
+}
+
 /// A JSON body: 1 MiB at most, unknown fields refused, and every problem named by its path
 /// (`facts.rd_expense`), as a problem document.
 #[derive(Debug)]
